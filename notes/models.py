@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from markdownx.models import MarkdownxField
+
+from notes.slugs import unique_slug
+
+MAX_BODY_CHARS = 250_000
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self) -> PostQuerySet:
+        """The only gate between posts and the public: published and not scheduled for later."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def drafts(self) -> PostQuerySet:
+        return self.filter(status=Post.Status.DRAFT)
+
+    def for_listing(self) -> PostQuerySet:
+        """What a card in a listing shows, fetched in a fixed number of queries."""
+        return self.select_related("author").prefetch_related("tags").defer("body", "body_html")
+
+    def visible_to(self, user) -> PostQuerySet:
+        """Staff may preview drafts and scheduled posts; everyone else sees published ones."""
+        if user.is_authenticated and user.is_staff:
+            return self.all()
+        return self.published()
+
+
+class Series(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("notes:series-detail", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=64)
+    slug = models.SlugField(max_length=80, unique=True, allow_unicode=True, blank=True)
+    description = MarkdownxField(blank=True)
+    description_html = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="notes_tag_name_ci_unique"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="notes_tag_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from notes.rendering import render_markdown
+
+        self.name = " ".join(self.name.split())
+        if not self.slug:
+            self.slug = unique_slug(
+                self.name,
+                self._meta.get_field("slug").max_length,
+                lambda s: Tag.objects.filter(slug=s).exclude(pk=self.pk).exists(),
+            )
+        self.description_html = render_markdown(self.description).html if self.description else ""
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("notes:tag-detail", kwargs={"slug": self.slug})
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        allow_unicode=True,
+        blank=True,
+        help_text="The address of the post. Leave blank to make one from the title.",
+    )
+    summary = models.TextField(
+        blank=True,
+        max_length=500,
+        help_text="Plain text for listings and search engines. "
+        "Leave blank to use the body's first paragraph.",
+    )
+    body = MarkdownxField(validators=[MaxLengthValidator(MAX_BODY_CHARS)])
+    body_html = models.TextField(blank=True, editable=False)
+    toc_html = models.TextField(blank=True, editable=False)
+    excerpt = models.TextField(
+        blank=True, editable=False, help_text="The summary, or the body's first paragraph."
+    )
+    broken_wikilinks = models.TextField(
+        blank=True, editable=False, help_text="Wikilink targets that matched no post, one a line."
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Set on first publish if left blank. A future date schedules the post.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    reading_time = models.PositiveIntegerField(default=1, editable=False, help_text="Minutes.")
+    source_url = models.URLField(
+        "source",
+        max_length=500,
+        blank=True,
+        help_text="For a summary of someone else's paper or article: its address.",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    series_order = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The part number within the series."
+    )
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        get_latest_by = "published_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "published"]),
+                name="notes_post_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
+                name="notes_post_published_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(title=""), name="notes_post_title_not_empty"
+            ),
+            models.CheckConstraint(condition=~models.Q(slug=""), name="notes_post_slug_not_empty"),
+            models.UniqueConstraint(
+                fields=["series", "series_order"], name="notes_post_unique_series_part"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-published_at"], name="notes_post_public_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_defaults()
+        self.render()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("notes:post-detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        # Runs before the form checks the database constraints, which need these filled in.
+        self.fill_defaults()
+
+    def fill_defaults(self) -> None:
+        """Derive what the author may leave blank: the slug, and the date of a first publish."""
+        self.title = self.title.strip()
+        if not self.slug and self.title:
+            self.slug = unique_slug(
+                self.title,
+                self._meta.get_field("slug").max_length,
+                lambda s: Post.objects.filter(slug=s).exclude(pk=self.pk).exists(),
+            )
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+
+    @property
+    def is_published(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def author_name(self) -> str:
+        return self.author.get_full_name() or self.author.get_username()
+
+    @property
+    def is_summary(self) -> bool:
+        return bool(self.source_url)
+
+    @property
+    def broken_wikilink_list(self) -> list[str]:
+        return [line for line in self.broken_wikilinks.splitlines() if line]
+
+    def render(self) -> None:
+        """Render the body into the stored HTML, TOC, excerpt and reading time (pure, no save)."""
+        from notes.links import resolve_wikilinks
+        from notes.rendering import render_markdown
+
+        rendered = render_markdown(self.body, resolve_wikilinks)
+        self.body_html = rendered.html
+        self.toc_html = rendered.toc_html
+        self.reading_time = rendered.reading_time
+        self.excerpt = " ".join(self.summary.split()) or rendered.summary
+        self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
+        self.wikilinks_in_body = rendered.wikilinks
+
+
+class Link(models.Model):
+    """A cross-link: written by hand in the admin ("see also") or found as a [[wikilink]]."""
+
+    source = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="outgoing_links")
+    target = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="incoming_links")
+    note = models.CharField(max_length=200, blank=True)
+    from_wikilink = models.BooleanField(
+        default=False, editable=False, help_text="Kept in step with the body's [[wikilinks]]."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "target__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="notes_link_unique_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="notes_link_not_to_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+    def get_absolute_url(self) -> str:
+        return self.target.get_absolute_url()
+
+
+class UpdateNote(models.Model):
+    """A dated note shown atop a post: "Updated on 2023-01-24: added a section on distillation"."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="update_notes")
+    date = models.DateField()
+    text = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Updated on {self.date:%Y-%m-%d}: {self.text}"
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url()

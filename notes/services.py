@@ -1,0 +1,81 @@
+"""Writes with side effects. The admin, the importers and the demo loader all save through here,
+so rendering, link sync and cache invalidation happen once, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from notes import links
+from notes.models import Post, Tag
+
+RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
+
+
+def after_post_saved(post: Post) -> None:
+    """Everything that follows a post's row being written: its wikilinks become Link rows, and
+    posts that link to it are re-rendered so their links point at its current title and slug."""
+    links.sync_wikilinks(post, post.wikilinks_in_body)
+    for other in links.posts_linking_to(post):
+        rerender_post(other)
+
+
+@transaction.atomic
+def save_post(post: Post, *, tags: Iterable[Tag] | None = None) -> Post:
+    post.save()
+    if tags is not None:
+        post.tags.set(tags)
+    after_post_saved(post)
+    return post
+
+
+@transaction.atomic
+def delete_post(post: Post) -> None:
+    linking = links.posts_linking_to(post)
+    post.delete()
+    for other in linking:
+        rerender_post(other)
+
+
+def rerender_post(post: Post) -> None:
+    """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else."""
+    post.render()
+    Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
+    links.sync_wikilinks(post, post.wikilinks_in_body)
+
+
+@transaction.atomic
+def publish(posts: Iterable[Post]) -> int:
+    count = 0
+    for post in posts:
+        if post.status != Post.Status.PUBLISHED:
+            post.status = Post.Status.PUBLISHED
+            post.published_at = post.published_at or timezone.now()
+            save_post(post)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def unpublish(posts: Iterable[Post]) -> int:
+    count = 0
+    for post in posts:
+        if post.status != Post.Status.DRAFT:
+            post.status = Post.Status.DRAFT
+            save_post(post)
+            count += 1
+    return count
+
+
+def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
+    """Tags by name, matched case-insensitively, created when missing; blank names are ignored."""
+    tags: dict[str, Tag] = {}
+    for raw in names:
+        name = " ".join(raw.split())
+        if not name or name.lower() in tags:
+            continue
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        tags[name.lower()] = tag
+    return list(tags.values())

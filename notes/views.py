@@ -1,0 +1,143 @@
+"""Public pages. Every view reaches posts through `Post.objects.published()` (staff may also
+preview drafts), paginates first, then prefetches what the page shows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView, TemplateView
+
+from notes.models import MAX_BODY_CHARS, Link, Post, Series, Tag
+from notes.rendering import markdownify
+
+
+class PublishedPaginationMixin:
+    """Pagination where any page number that isn't a real page is a 404, never a 500."""
+
+    paginate_by = settings.KB_POSTS_PER_PAGE
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = Paginator(queryset, page_size)
+        try:
+            page = paginator.page(self.request.GET.get("page") or 1)
+        except (PageNotAnInteger, EmptyPage) as exc:
+            raise Http404("No such page.") from exc
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2)
+        return context
+
+
+def card_posts(queryset):
+    return queryset.for_listing()
+
+
+class PostListView(PublishedPaginationMixin, ListView):
+    template_name = "notes/post_list.html"
+    context_object_name = "posts"
+
+    def get_queryset(self):
+        return card_posts(Post.objects.published())
+
+
+class PostDetailView(DetailView):
+    template_name = "notes/post_detail.html"
+    context_object_name = "post"
+
+    def get_queryset(self):
+        return (
+            Post.objects.visible_to(self.request.user)
+            .select_related("author", "series")
+            .prefetch_related("tags", "update_notes")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        post = self.object
+        published = Post.objects.published()
+        context["outgoing_links"] = (
+            Link.objects.filter(source=post, target__in=published)
+            .select_related("target")
+            .order_by("target__title")
+        )
+        context["backlinks"] = (
+            Link.objects.filter(target=post, source__in=published)
+            .select_related("source")
+            .order_by("-source__published_at")
+        )
+        return context
+
+
+class TagListView(TemplateView):
+    template_name = "notes/tag_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        published = Post.objects.published()
+        context["tags"] = (
+            Tag.objects.annotate(post_count=Count("posts", filter=Q(posts__in=published)))
+            .filter(post_count__gt=0)
+            .order_by("name")
+        )
+        return context
+
+
+class TagDetailView(PublishedPaginationMixin, ListView):
+    template_name = "notes/tag_detail.html"
+    context_object_name = "posts"
+
+    def get_queryset(self):
+        # A tag only drafts carry is not public yet: its page is a 404 like the drafts'.
+        self.tag = get_object_or_404(
+            Tag.objects.filter(posts__in=Post.objects.published()).distinct(),
+            slug=self.kwargs["slug"],
+        )
+        return card_posts(Post.objects.published().filter(tags=self.tag))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class SeriesDetailView(DetailView):
+    template_name = "notes/series_detail.html"
+    context_object_name = "series"
+    model = Series
+
+    def get_queryset(self):
+        parts = card_posts(Post.objects.published()).order_by("series_order", "published_at")
+        return Series.objects.prefetch_related(Prefetch("posts", parts, to_attr="parts"))
+
+    def get_object(self, queryset=None):
+        series = super().get_object(queryset)
+        if not series.parts:
+            raise Http404("This series has no published posts.")
+        return series
+
+
+@method_decorator(staff_member_required, name="dispatch")
+class MarkdownPreviewView(View):
+    """The editor's live preview: the same pipeline as the stored HTML, for staff only."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        content = request.POST.get("content")
+        if content is None:
+            return HttpResponseBadRequest("The preview needs a 'content' field.")
+        if len(content) > MAX_BODY_CHARS:
+            return HttpResponse(
+                f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
+                status=413,
+            )
+        return HttpResponse(markdownify(content))
+
+
+markdown_preview = require_POST(MarkdownPreviewView.as_view())

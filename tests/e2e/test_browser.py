@@ -1,0 +1,93 @@
+"""A reader and an author, in a real browser."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from notes.demo_content import load_demo
+from notes.models import Post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "a long and unguessable password"
+
+
+@pytest.fixture
+def demo(db):
+    load_demo()
+    return Post.objects.published()
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("admin", "", PASSWORD)
+
+
+def log_in(page):
+    page.goto("/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_reader_browses_from_listing_to_post_to_tag(page, demo):
+    newest = demo.first()
+    page.goto("/")
+    cards = page.locator("article.post-card")
+    assert cards.count() == min(10, demo.count())
+    assert cards.first.locator("h2").inner_text() == newest.title
+    assert re.search(r"\d+ min read", cards.first.inner_text())
+
+    page.click(f"text={newest.title}")
+    page.wait_for_url(f"**{newest.get_absolute_url()}")
+    assert page.locator("h1.post-title").inner_text() == newest.title
+
+    tag = newest.tags.first()
+    page.locator(".post-header .tags a", has_text=tag.name).click()
+    page.wait_for_url(f"**{tag.get_absolute_url()}")
+    assert page.locator("h1").inner_text() == tag.name
+    assert page.locator("article.post-card h2", has_text=newest.title).count() == 1
+    assert page.js_errors == []
+
+
+def test_math_and_code_are_rendered_without_client_side_scripts(page, demo):
+    post = next(p for p in demo if "$$" in p.body or "\\[" in p.body)
+    page.goto(post.get_absolute_url())
+    assert page.locator(".prose math").count() > 0
+    assert page.locator(".math-error").count() == 0
+    # Formulas are typeset HTML, not raw TeX left for a script to find.
+    assert "\\frac" not in page.locator(".prose").inner_text()
+
+
+def test_listing_fits_a_phone_screen(mobile_page, demo):
+    mobile_page.goto("/")
+    overflow = mobile_page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+
+
+def test_author_writes_previews_and_publishes_a_post(page, admin_user, demo):
+    log_in(page)
+    page.goto("/admin/notes/post/add/")
+    # Typed key by key, as the slug is prepopulated from keystrokes.
+    page.locator("#id_title").press_sequentially("Notes from the browser")
+    assert page.input_value("#id_slug") == "notes-from-the-browser"
+    page.select_option("#id_status", "published")
+    page.locator("#id_body").press_sequentially("Some **bold** prose and [[attention-cost]].")
+    # markdownx's live preview comes back from the staff-only endpoint.
+    preview = page.locator(".markdownx-preview")
+    preview.locator("strong", has_text="bold").wait_for()
+    page.fill("#id_new_tags", "browser, testing")
+    page.click("input[name=_save]")
+    page.wait_for_url(re.compile(r"/admin/notes/post/$"))
+    assert "was added successfully" in page.locator(".messagelist").inner_text()
+
+    post = Post.objects.get(title="Notes from the browser")
+    page.goto(post.get_absolute_url())
+    assert page.locator("h1.post-title").inner_text() == "Notes from the browser"
+    assert page.locator(".post-header .tags a", has_text="testing").count() == 1
+    page.goto("/")
+    assert page.locator("article.post-card h2").first.inner_text() == "Notes from the browser"

@@ -1,0 +1,242 @@
+"""What the author does in the admin: write, tag, link, publish — and who may not."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from notes.models import Link, Post, Tag
+from tests.factories import link, make_draft, make_post, make_tag, make_user
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/notes/post/add/"
+
+
+def post_form(**overrides) -> dict:
+    data = {
+        "title": "Notes on score matching",
+        "slug": "",
+        "status": "published",
+        "published_at_0": "",
+        "published_at_1": "",
+        "body": "Score matching fits $\\nabla_x \\log p(x)$ directly.",
+        "summary": "",
+        "source_url": "",
+        "new_tags": "",
+        "series": "",
+        "series_order": "",
+        "outgoing_links-TOTAL_FORMS": "0",
+        "outgoing_links-INITIAL_FORMS": "0",
+        "outgoing_links-MIN_NUM_FORMS": "0",
+        "outgoing_links-MAX_NUM_FORMS": "1000",
+        "update_notes-TOTAL_FORMS": "0",
+        "update_notes-INITIAL_FORMS": "0",
+        "update_notes-MIN_NUM_FORMS": "0",
+        "update_notes-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestWritingInTheAdmin:
+    def test_staff_creates_a_post_with_tags_and_links_and_it_appears_on_the_site(
+        self, staff_client, staff_user, client
+    ):
+        existing_tag = make_tag("generative models")
+        target = make_post("Denoising diffusion")
+
+        response = staff_client.post(
+            ADD_URL,
+            post_form(
+                author=str(staff_user.pk),
+                tags=[str(existing_tag.pk)],
+                new_tags="score matching, Generative Models",
+                **{
+                    "outgoing_links-TOTAL_FORMS": "1",
+                    "outgoing_links-0-target": str(target.pk),
+                    "outgoing_links-0-note": "the sampler",
+                },
+            ),
+        )
+
+        assert response.status_code == 302, response.context["errors"] if response.context else ""
+        post = Post.objects.get(title="Notes on score matching")
+        assert post.slug == "notes-on-score-matching"
+        assert post.status == "published" and post.published_at is not None
+        assert sorted(t.name for t in post.tags.all()) == ["generative models", "score matching"]
+        assert Tag.objects.filter(name__iexact="generative models").count() == 1
+        assert list(post.outgoing_links.values_list("target__title", "note")) == [
+            ("Denoising diffusion", "the sampler")
+        ]
+
+        page = client.get(post.get_absolute_url())
+        assert page.status_code == 200
+        assert "Notes on score matching" in client.get("/").text
+        assert "score matching" in page.text
+        backlinks = client.get(target.get_absolute_url()).text.split('id="backlinks"')[1]
+        assert "Notes on score matching" in backlinks
+
+    def test_author_defaults_to_the_logged_in_user(self, staff_client, staff_user):
+        response = staff_client.get(ADD_URL)
+        assert f'<option value="{staff_user.pk}" selected>' in response.text
+
+    def test_a_draft_stays_off_the_site(self, staff_client, staff_user, client):
+        staff_client.post(ADD_URL, post_form(author=str(staff_user.pk), status="draft"))
+        post = Post.objects.get()
+        assert post.published_at is None
+        assert client.get(post.get_absolute_url()).status_code == 404
+
+    def test_form_errors_are_shown_not_500(self, staff_client, staff_user):
+        make_post("Taken", slug="taken")
+        response = staff_client.post(
+            ADD_URL,
+            post_form(author=str(staff_user.pk), title="", slug="taken", body="x\x00y"),
+        )
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert "title" in errors and "slug" in errors and "body" in errors
+        assert Post.objects.count() == 1
+
+    def test_body_over_the_size_limit_is_refused(self, staff_client, staff_user):
+        from notes.models import MAX_BODY_CHARS
+
+        response = staff_client.post(
+            ADD_URL, post_form(author=str(staff_user.pk), body="a" * (MAX_BODY_CHARS + 1))
+        )
+        assert response.status_code == 200
+        assert "body" in response.context["adminform"].form.errors
+        assert not Post.objects.exists()
+
+    def test_bulk_publish_and_unpublish(self, staff_client, client):
+        drafts = [make_draft(f"Draft {i}") for i in range(2)]
+        changelist = reverse("admin:notes_post_changelist")
+
+        staff_client.post(
+            changelist,
+            {"action": "publish_selected", "_selected_action": [d.pk for d in drafts]},
+        )
+        assert all(client.get(d.get_absolute_url()).status_code == 200 for d in drafts)
+        assert all(p.published_at for p in Post.objects.all())
+
+        staff_client.post(
+            changelist,
+            {"action": "unpublish_selected", "_selected_action": [drafts[0].pk]},
+        )
+        assert client.get(drafts[0].get_absolute_url()).status_code == 404
+
+    def test_changelist_search_and_filters_work(self, staff_client):
+        tag = make_tag("kernels")
+        make_post("Gaussian processes", tags=[tag])
+        make_draft("Unrelated")
+        changelist = reverse("admin:notes_post_changelist")
+        assert "Gaussian processes" in staff_client.get(changelist + "?q=gaussian").text
+        filtered = staff_client.get(changelist + "?status__exact=draft").text
+        assert "Unrelated" in filtered and "Gaussian processes" not in filtered
+        assert (
+            "Gaussian processes" in staff_client.get(changelist + f"?tags__id__exact={tag.pk}").text
+        )
+
+    def test_view_on_site_link(self, staff_client):
+        post = make_post("Linked")
+        change = staff_client.get(reverse("admin:notes_post_change", args=[post.pk]))
+        assert (
+            reverse(
+                "admin:view_on_site",
+                args=[
+                    __import__("django.contrib.contenttypes.models", fromlist=["ContentType"])
+                    .ContentType.objects.get_for_model(Post)
+                    .pk,
+                    post.pk,
+                ],
+            )
+            in change.text
+        )
+
+    def test_tag_autocomplete_finds_tags(self, staff_client):
+        make_tag("reinforcement learning")
+        response = staff_client.get(
+            "/admin/autocomplete/",
+            {"term": "reinf", "app_label": "notes", "model_name": "post", "field_name": "tags"},
+        )
+        assert [r["text"] for r in response.json()["results"]] == ["reinforcement learning"]
+
+    def test_deleting_a_post_in_the_admin_removes_its_links(self, staff_client):
+        a, b = make_post("A"), make_post("B")
+        link(a, b)
+        staff_client.post(reverse("admin:notes_post_delete", args=[b.pk]), {"post": "yes"})
+        assert not Post.objects.filter(pk=b.pk).exists()
+        assert not Link.objects.exists()
+
+
+class TestWhoMayEdit:
+    @pytest.mark.parametrize(
+        "path", ["/admin/", ADD_URL, "/admin/notes/tag/", "/admin/notes/post/1/change/"]
+    )
+    def test_anonymous_visitors_are_sent_to_login(self, client, path):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+    def test_non_staff_users_cannot_enter_the_admin(self, client):
+        client.force_login(make_user("reader"))
+        assert client.get("/admin/").status_code == 302
+
+    @pytest.mark.parametrize("path", ["/admin/markdownx/markdownify/", "/admin/markdownx/upload/"])
+    def test_markdownx_endpoints_refuse_anonymous_users(self, client, path):
+        response = client.post(path, {"content": "<b>hello</b> **world**"})
+        assert response.status_code in (302, 403)
+        assert "<strong>world</strong>" not in response.text
+        assert "/admin/login/" in response.get("Location", "/admin/login/")
+
+    def test_markdownx_default_routes_are_not_mounted(self, client):
+        assert client.post("/markdownx/markdownify/", {"content": "**x**"}).status_code == 404
+
+
+class TestPreview:
+    def test_preview_renders_through_the_pipeline(self, staff_client):
+        response = staff_client.post("/admin/markdownx/markdownify/", {"content": "**bold**"})
+        assert response.status_code == 200
+        assert "<strong>bold</strong>" in response.text
+
+    def test_preview_matches_the_stored_html(self, staff_client):
+        body = "## Heading\n\nText with `code` and a [link](https://example.org)."
+        post = make_post(body=body)
+        response = staff_client.post("/admin/markdownx/markdownify/", {"content": body})
+        assert post.body_html in response.text
+
+    def test_preview_without_content_is_400(self, staff_client):
+        assert staff_client.post("/admin/markdownx/markdownify/", {}).status_code == 400
+
+    def test_oversized_preview_is_refused(self, staff_client):
+        from notes.models import MAX_BODY_CHARS
+
+        response = staff_client.post(
+            "/admin/markdownx/markdownify/", {"content": "a" * (MAX_BODY_CHARS + 1)}
+        )
+        assert response.status_code == 413
+        assert "limit" in response.text
+
+    def test_preview_is_post_only(self, staff_client):
+        assert staff_client.get("/admin/markdownx/markdownify/").status_code == 405
+
+
+class TestPublishing:
+    def test_first_publish_sets_the_date_and_a_given_date_is_kept(self):
+        post = make_draft("Later")
+        assert post.published_at is None
+        post.status = Post.Status.PUBLISHED
+        post.save()
+        assert post.published_at is not None
+
+        chosen = timezone.now() - timezone.timedelta(days=400)
+        other = make_post("Backdated", published_at=chosen)
+        assert other.published_at == chosen
+
+    def test_unpublishing_keeps_the_original_date(self):
+        post = make_post("Once public")
+        first = post.published_at
+        post.status = Post.Status.DRAFT
+        post.save()
+        post.status = Post.Status.PUBLISHED
+        post.save()
+        assert post.published_at == first

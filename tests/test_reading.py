@@ -1,0 +1,255 @@
+"""What a reader sees on the public site: listings, posts, tags, and what they must never see."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from notes.models import Post
+from tests.factories import link, make_draft, make_post, make_scheduled, make_tag, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def titles_on(response) -> list[str]:
+    return re.findall(r'class="post-card-title"><a href="[^"]+">([^<]+)</a>', response.text)
+
+
+class TestHomePage:
+    def test_lists_published_posts_newest_first_with_their_details(self, client):
+        tag = make_tag("diffusion")
+        make_post("Older note", days_ago=10)
+        make_post(
+            "Newer note",
+            days_ago=1,
+            summary="A short summary for the listing.",
+            body="word " * 2300,
+            tags=[tag],
+        )
+
+        response = client.get("/")
+
+        assert response.status_code == 200
+        assert titles_on(response) == ["Newer note", "Older note"]
+        assert "A short summary for the listing." in response.text
+        assert "10 min read" in response.text
+        assert "Grace Hopper" in response.text
+        assert f'href="{tag.get_absolute_url()}"' in response.text
+        yesterday = timezone.now() - datetime.timedelta(days=1)
+        assert f"{yesterday:%B} {yesterday.day}, {yesterday:%Y}" in response.text
+
+    def test_hides_drafts_and_scheduled_posts(self, client):
+        make_post("Visible")
+        make_draft("Secret draft")
+        make_scheduled("Future post")
+
+        response = client.get("/")
+
+        assert titles_on(response) == ["Visible"]
+        assert "Secret draft" not in response.text
+        assert "Future post" not in response.text
+
+    def test_paginates_ten_a_page_with_numbers(self, client):
+        for i in range(23):
+            make_post(f"Note {i:02d}", days_ago=i)
+
+        first = client.get("/")
+        third = client.get("/?page=3")
+
+        assert titles_on(first) == [f"Note {i:02d}" for i in range(10)]
+        assert titles_on(third) == ["Note 20", "Note 21", "Note 22"]
+        assert 'href="?page=2"' in first.text and 'rel="next"' in first.text
+        assert 'aria-current="page">3<' in third.text
+
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "999999", "1.5", "%00"])
+    def test_bad_page_numbers_are_404(self, client, page):
+        make_post()
+        assert client.get(f"/?page={page}").status_code == 404
+
+    def test_empty_site_says_so(self, client):
+        response = client.get("/")
+        assert response.status_code == 200
+        assert "Nothing published yet." in response.text
+
+
+class TestPostPage:
+    def test_shows_title_meta_tags_and_rendered_body(self, client):
+        tag = make_tag("optimization")
+        post = make_post(
+            "Adam in one page", body="## Update rule\n\nMomentum *and* scale.", tags=[tag]
+        )
+
+        response = client.get(post.get_absolute_url())
+
+        assert response.status_code == 200
+        assert '<h1 class="post-title">Adam in one page</h1>' in response.text
+        assert "<em>and</em>" in response.text
+        assert "Grace Hopper" in response.text and "1 min read" in response.text
+        assert f'href="{tag.get_absolute_url()}"' in response.text
+
+    def test_summary_post_shows_its_source(self, client):
+        post = make_post("CLIP, briefly", source_url="https://arxiv.org/abs/2103.00020")
+        response = client.get(post.get_absolute_url())
+        assert 'href="https://arxiv.org/abs/2103.00020"' in response.text
+        assert "Paper summary" in response.text
+
+    @pytest.mark.parametrize("factory", [make_draft, make_scheduled])
+    def test_drafts_and_scheduled_posts_are_404_for_visitors(self, client, factory):
+        post = factory("Not yet")
+        assert client.get(post.get_absolute_url()).status_code == 404
+
+    def test_drafts_are_404_for_logged_in_non_staff(self, client):
+        post = make_draft("Not yet")
+        client.force_login(make_user("reader"))
+        assert client.get(post.get_absolute_url()).status_code == 404
+
+    def test_staff_can_preview_a_draft_with_a_banner(self, staff_client):
+        post = make_draft("Work in progress")
+        response = staff_client.get(post.get_absolute_url())
+        assert response.status_code == 200
+        assert "draft-banner" in response.text and "only staff can see this page" in response.text
+
+    def test_published_post_has_no_banner_for_staff(self, staff_client):
+        post = make_post("Done")
+        assert "draft-banner" not in staff_client.get(post.get_absolute_url()).text
+
+    @pytest.mark.parametrize(
+        "path", ["/posts/missing/", "/posts/../admin/", "/posts/%00/", "/posts/a%2Fb/"]
+    )
+    def test_unknown_addresses_are_404(self, client, path):
+        assert client.get(path).status_code == 404
+
+    def test_unicode_slug_is_reachable(self, client):
+        post = make_post("日本語のノート")
+        response = client.get(post.get_absolute_url())
+        assert response.status_code == 200
+        assert "日本語のノート" in response.text
+
+
+class TestCrossLinks:
+    def test_post_shows_outgoing_links_and_backlinks(self, client):
+        a = make_post("Attention")
+        b = make_post("Transformers")
+        c = make_post("Vision transformers")
+        link(b, a, note="the mechanism itself")
+        link(c, b)
+
+        response = client.get(b.get_absolute_url())
+
+        see_also = response.text.split('id="see-also"')[1].split("</section>")[0]
+        linked_from = response.text.split('id="backlinks"')[1].split("</section>")[0]
+        assert "Attention" in see_also and "the mechanism itself" in see_also
+        assert "Vision transformers" in linked_from
+
+    def test_links_to_and_from_drafts_are_hidden(self, client):
+        post = make_post("Public")
+        draft = make_draft("Hidden draft")
+        future = make_scheduled("Hidden future")
+        link(post, draft)
+        link(draft, post)
+        link(future, post)
+
+        response = client.get(post.get_absolute_url())
+
+        assert "Hidden draft" not in response.text
+        assert "Hidden future" not in response.text
+        assert 'id="backlinks"' not in response.text
+
+
+class TestTags:
+    def test_tag_index_counts_only_published_posts_alphabetically(self, client):
+        rl, cv, drafts_only = make_tag("rl"), make_tag("Computer vision"), make_tag("secret")
+        make_post(tags=[rl])
+        make_post(tags=[rl, cv])
+        make_draft(tags=[rl, drafts_only])
+        make_scheduled(tags=[cv])
+
+        response = client.get(reverse("notes:tag-list"))
+
+        entries = re.findall(
+            r'<li><a href="[^"]+">([^<]+)</a> <span class="count">(\d+)', response.text
+        )
+        assert entries == [("Computer vision", "1"), ("rl", "2")]
+
+    def test_tag_page_lists_its_published_posts_and_description(self, client):
+        tag = make_tag("bayesian", description="Posts about **priors**.")
+        make_post("With tag", tags=[tag])
+        make_post("Without tag")
+        make_draft("Draft with tag", tags=[tag])
+
+        response = client.get(tag.get_absolute_url())
+
+        assert response.status_code == 200
+        assert titles_on(response) == ["With tag"]
+        assert "<strong>priors</strong>" in response.text
+        assert "1 post" in response.text
+
+    def test_tag_with_only_drafts_is_404(self, client):
+        tag = make_tag("secret")
+        make_draft(tags=[tag])
+        assert client.get(tag.get_absolute_url()).status_code == 404
+
+    def test_tag_pages_paginate(self, client):
+        tag = make_tag("many")
+        for i in range(12):
+            make_post(f"Tagged {i:02d}", days_ago=i, tags=[tag])
+        page2 = client.get(tag.get_absolute_url() + "?page=2")
+        assert titles_on(page2) == ["Tagged 10", "Tagged 11"]
+        assert client.get(tag.get_absolute_url() + "?page=3").status_code == 404
+
+
+class TestSeries:
+    def test_series_page_lists_published_parts_in_order(self, client):
+        from notes.models import Series
+
+        series = Series.objects.create(title="Diffusion from scratch", slug="diffusion")
+        make_post("Part two", series=series, series_order=2)
+        make_post("Part one", series=series, series_order=1)
+        make_draft("Part three", series=series, series_order=3)
+
+        response = client.get(series.get_absolute_url())
+
+        assert titles_on(response) == ["Part one", "Part two"]
+
+
+def _fill(n: int) -> None:
+    tags = [make_tag() for _ in range(3)]
+    for i in range(n):
+        post = make_post(tags=tags)
+        if i:
+            link(post, Post.objects.exclude(pk=post.pk).first())
+
+
+class TestQueryCounts:
+    """Each page costs the same number of queries with 3 posts as with 30."""
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_home(self, client, django_assert_max_num_queries, rows):
+        _fill(rows)
+        with django_assert_max_num_queries(4):
+            assert client.get("/").status_code == 200
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_post_detail(self, client, django_assert_max_num_queries, rows):
+        _fill(rows)
+        post = Post.objects.published().last()
+        for other in Post.objects.exclude(pk=post.pk)[:rows]:
+            if not other.outgoing_links.filter(target=post).exists():
+                link(other, post)
+        with django_assert_max_num_queries(7):
+            assert client.get(post.get_absolute_url()).status_code == 200
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_tag_list(self, client, django_assert_max_num_queries, rows):
+        _fill(rows)
+        with django_assert_max_num_queries(2):
+            assert client.get("/tags/").status_code == 200
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_tag_detail(self, client, django_assert_max_num_queries, rows):
+        _fill(rows)
+        tag = Post.objects.first().tags.first()
+        with django_assert_max_num_queries(5):
+            assert client.get(tag.get_absolute_url()).status_code == 200
