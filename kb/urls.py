@@ -3,7 +3,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import include, path
 from markdownx.views import ImageUploadView
 
-from notes.views import markdown_preview
+from notes.views.preview import markdown_preview
 
 admin.site.site_header = "kb"
 admin.site.site_title = "kb admin"

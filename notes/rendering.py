@@ -49,9 +49,18 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from notes.highlighting import highlight_code
 from notes.sanitizing import EXTERNAL_LINK_REL, sanitize_html
-from notes.typesetting import math_as_text, typeset
+from notes.typesetting import math_as_text, math_error, typeset
 
 MAX_MARKDOWN_CHARS = 250_000
+# markdown-it-py spends ~15 µs on each "[" it tries as a link, so a body
+# made of brackets would take seconds; real posts use a few hundred.
+MAX_SQUARE_BRACKETS = 10_000
+# Typesetting costs ~0.5 ms per distinct formula; past this many, the rest
+# are shown as TeX source and reported, so a render stays well under a second.
+MAX_FORMULAS = 2_000
+# Containers nested deeper than this (lists in lists in quotes...) are shown
+# as plain text rather than silently dropped, as markdown-it would do.
+MAX_NESTING = 24
 SUMMARY_MAX_CHARS = 300
 WORDS_PER_MINUTE = 230
 TOC_MIN_HEADINGS = 3
@@ -65,12 +74,12 @@ DISPLAY_FORMULA_WORDS = 20
 
 
 class MarkdownTooLarge(ValueError):
-    def __init__(self, size: int) -> None:
-        super().__init__(
-            f"This text is {size:,} characters long; "
-            f"the limit is {MAX_MARKDOWN_CHARS:,} characters."
-        )
+    def __init__(
+        self, size: int, limit: int = MAX_MARKDOWN_CHARS, unit: str = "characters"
+    ) -> None:
+        super().__init__(f"This text has {size:,} {unit}; the limit is {limit:,}.")
         self.size = size
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,10 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
     """Render a post body. Raises ``MarkdownTooLarge``; never raises on content."""
     if len(text) > MAX_MARKDOWN_CHARS:
         raise MarkdownTooLarge(len(text))
-    env: dict[str, Any] = {"math_errors": []}
+    brackets = text.count("[")
+    if brackets > MAX_SQUARE_BRACKETS:
+        raise MarkdownTooLarge(brackets, MAX_SQUARE_BRACKETS, "“[” characters")
+    env: dict[str, Any] = {"math_errors": [], "formulas": 0}
     tokens = _MARKDOWN.parse(text, env)
 
     targets = _wikilink_targets(tokens)
@@ -270,10 +282,26 @@ def _closing_line(state: StateBlock, start_line: int, end_line: int, closer: str
     return None
 
 
+def _too_deep(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    if state.level < MAX_NESTING:
+        return False
+    if not silent:
+        token = state.push("too_deep", "p", 0)
+        token.block = True
+        token.content = state.getLines(start_line, end_line, state.blkIndent, False)
+        token.map = [start_line, end_line]
+    state.line = end_line
+    return True
+
+
 def _render_math(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
     token = tokens[idx]
     display = token.type != "math_inline"
-    result = typeset(token.content, display=display)
+    env["formulas"] += 1
+    if env["formulas"] > MAX_FORMULAS:
+        result = math_error(token.content, f"more than {MAX_FORMULAS:,} formulas")
+    else:
+        result = typeset(token.content, display=display)
     if result.error is not None:
         env["math_errors"].append(result.error)
     if token.type == "math_block" or token.type == "fence":
@@ -411,9 +439,17 @@ def _without_links(children: Sequence[Token]) -> list[Token]:
 # --- Plain text, counts, summary -----------------------------------------
 
 
-def _plain_text(children: Sequence[Token], resolved: Mapping[str, WikiTarget]) -> str:
-    parts = []
+def _plain_text(
+    children: Sequence[Token],
+    resolved: Mapping[str, WikiTarget],
+    limit: int = MAX_MARKDOWN_CHARS,
+) -> str:
+    parts: list[str] = []
+    length = 0
     for child in children:
+        if length > limit:
+            break  # a summary needs the start only; formulas cost time
+        length += len(child.content)
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
@@ -434,7 +470,8 @@ def _summary(tokens: Sequence[Token], resolved: Mapping[str, WikiTarget]) -> str
         if token.type in ("footnote_block_open", "footnote_block_close"):
             in_footnotes = token.nesting == 1
         if token.type == "paragraph_open" and not in_footnotes:
-            text = _plain_text(tokens[index + 1].children or [], resolved)
+            children = tokens[index + 1].children or []
+            text = _plain_text(children, resolved, SUMMARY_MAX_CHARS)
             if text.strip(" …"):
                 return _shorten(text, SUMMARY_MAX_CHARS)
     return ""
@@ -540,6 +577,8 @@ def _build_markdown() -> MarkdownIt:
     md.use(deflist_plugin)
     md.validateLink = _validate_link  # type: ignore[method-assign]
 
+    md.options["maxNesting"] = MAX_NESTING + 4
+    md.block.ruler.before("table", "too_deep", _too_deep)
     md.block.ruler.before(
         "fence",
         "math_block",
@@ -555,6 +594,9 @@ def _build_markdown() -> MarkdownIt:
         md.add_render_rule(kind, lambda self, t, i, o, env: _render_math(t, i, env))
     md.add_render_rule("wikilink", lambda self, t, i, o, env: _render_wikilink(t, i, env))
     md.add_render_rule("heading_close", lambda self, t, i, o, env: _render_heading_close(t, i))
+    md.add_render_rule(
+        "too_deep", lambda self, t, i, o, env: f"<p>{html.escape(t[i].content)}</p>\n"
+    )
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("footnote_anchor_name", _footnote_anchor_name)

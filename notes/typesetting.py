@@ -38,6 +38,7 @@ import pykatex
 # for it to report those commands to the author.
 _REFUSED_COLOR = "#cc0000"
 _MAX_SIZE_EM = 20.0
+MAX_FORMULA_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Typeset:
 def typeset(tex: str, *, display: bool) -> Typeset:
     """MathML for one formula, or its escaped source marked as an error."""
     source = tex.strip().replace("\x00", "\ufffd")
+    if len(source) > MAX_FORMULA_CHARS:
+        return math_error(source, f"formula longer than {MAX_FORMULA_CHARS:,} characters")
     if display and _has_top_level_newline(source):
         gathered = _render(f"\\begin{{gathered}}{source}\\end{{gathered}}", display)
         if gathered.error is None:
@@ -70,14 +73,15 @@ def _render(source: str, display: bool) -> Typeset:
             errorColor=_REFUSED_COLOR,
         )
     except (pykatex.ParseError, ValueError) as error:
-        return _error(source, str(error) or "could not typeset this formula")
+        return math_error(source, str(error) or "could not typeset this formula")
     refused = _refused_commands(mathml)
     if refused:
-        return _error(source, f"not allowed here: {', '.join(refused)}")
+        return math_error(source, f"not allowed here: {', '.join(refused)}")
     return Typeset(html=_unicode_variants(mathml), error=None)
 
 
-def _error(source: str, message: str) -> Typeset:
+def math_error(source: str, message: str) -> Typeset:
+    """The formula's source, escaped and marked, with the message as a tooltip."""
     markup = f'<span class="math-error" title="{html.escape(message)}">{html.escape(source)}</span>'
     return Typeset(html=markup, error=message)
 
@@ -194,6 +198,7 @@ def _rewrite_variant(match: re.Match[str]) -> str:
     return f"<{tag}>{styled}</{tag}>"
 
 
+_PLAIN_FORMULA_MAX_CHARS = 40
 _ANNOTATION = re.compile(r"<annotation[^>]*>.*?</annotation>", re.DOTALL)
 _TAG = re.compile(r"</?([a-z]+)[^>]*>")
 _FLAT_TAGS = frozenset({"span", "math", "semantics", "mrow", "mi", "mn", "mo", "mtext"})
@@ -206,6 +211,8 @@ def math_as_text(tex: str) -> str:
     reads fine as "y∈Y", but sub- and superscripts would lose their meaning
     once flattened, so those become "…".
     """
+    if len(tex) > _PLAIN_FORMULA_MAX_CHARS:
+        return "…"
     typeset_math = typeset(tex, display=False)
     if typeset_math.error is not None:
         return "…"

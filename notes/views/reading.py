@@ -4,18 +4,13 @@ preview drafts), paginates first, then prefetches what the page shows."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
-from notes.models import MAX_BODY_CHARS, Link, Post, Series, Tag
-from notes.rendering import markdownify
+from notes.models import Link, Post, Series, Tag
 
 
 class PublishedPaginationMixin:
@@ -122,22 +117,3 @@ class SeriesDetailView(DetailView):
         if not series.parts:
             raise Http404("This series has no published posts.")
         return series
-
-
-@method_decorator(staff_member_required, name="dispatch")
-class MarkdownPreviewView(View):
-    """The editor's live preview: the same pipeline as the stored HTML, for staff only."""
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        content = request.POST.get("content")
-        if content is None:
-            return HttpResponseBadRequest("The preview needs a 'content' field.")
-        if len(content) > MAX_BODY_CHARS:
-            return HttpResponse(
-                f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
-                status=413,
-            )
-        return HttpResponse(markdownify(content))
-
-
-markdown_preview = require_POST(MarkdownPreviewView.as_view())
