@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from django.db.models import Q
@@ -66,3 +67,10 @@ def posts_linking_to(post: Post) -> list[Post]:
     for name in {post.slug.lower(), post.title.lower()} - {""}:
         query |= Q(broken_wikilinks__icontains=name)
     return list(Post.objects.filter(query).exclude(pk=post.pk).distinct())
+
+
+def rename_wikilinks(body: str, old: str, new: str) -> str:
+    """`body` with every wikilink that names `old` (case-insensitively) naming `new` instead;
+    labels and #anchors are kept, so [[old|label]] becomes [[new|label]]."""
+    pattern = re.compile(r"\[\[\s*" + re.escape(old) + r"\s*(?=[|#\]])", re.IGNORECASE)
+    return pattern.sub(lambda _: "[[" + new, body)

@@ -165,6 +165,13 @@ class Post(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        post = super().from_db(db, field_names, values)
+        # What wikilinks elsewhere may still say, so a rename can carry them along.
+        post.saved_names = (post.__dict__.get("slug"), post.__dict__.get("title"))
+        return post
+
     def save(self, *args, **kwargs) -> None:
         self.fill_defaults()
         self.render()

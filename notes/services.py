@@ -18,8 +18,24 @@ def after_post_saved(post: Post) -> None:
     """Everything that follows a post's row being written: its wikilinks become Link rows, and
     posts that link to it are re-rendered so their links point at its current title and slug."""
     links.sync_wikilinks(post, post.wikilinks_in_body)
+    renamed = _renames(post)
     for other in links.posts_linking_to(post):
-        rerender_post(other)
+        body = other.body
+        for old, new in renamed:
+            body = links.rename_wikilinks(body, old, new)
+        if body != other.body:
+            # Like a note-taking app renaming a page: links that named it follow the new name.
+            other.body = body
+            save_post(other)
+        else:
+            rerender_post(other)
+    post.saved_names = (post.slug, post.title)
+
+
+def _renames(post: Post) -> list[tuple[str, str]]:
+    old_slug, old_title = getattr(post, "saved_names", (None, None))
+    pairs = [(old_slug, post.slug), (old_title, post.title)]
+    return [(old, new) for old, new in pairs if old and old.lower() != new.lower()]
 
 
 @transaction.atomic
