@@ -8,13 +8,15 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
 * GitHub extras: tables, ``~~strikethrough~~``, task lists (``- [x]``),
   footnotes (``[^1]``), ``<https://…>`` autolinks. Bare URLs are not linked.
 * Definition lists (``Term`` then ``: definition``).
-* Callouts in GitHub's alert syntax, chosen over ``!!! note`` because it
-  degrades to a plain blockquote anywhere else the Markdown is read::
+* Callouts in GitHub's alert syntax, which degrades to a plain blockquote
+  anywhere else the Markdown is read::
 
       > [!NOTE]
       > Text of the note.
 
-  Kinds: NOTE, TIP, IMPORTANT, WARNING, CAUTION.
+  Kinds: NOTE, TIP, IMPORTANT, WARNING, CAUTION. Admonitions as MkDocs and
+  Python-Markdown write them (``!!! note "Title"`` and an indented body) work
+  too, so notes brought from those tools keep their boxes.
 * Math: ``$…$`` and ``\\(…\\)`` inline, ``$$…$$`` and ``\\[…\\]`` display,
   either on their own lines or inside a paragraph, plus ```` ```math ````
   fences. Formulas are recognised before any other inline syntax, so ``_``,
@@ -26,7 +28,7 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
 * Raw HTML is shown as text, never interpreted and never dropped.
 
 Headings get stable ids (``h-`` + slug, de-duplicated) and a ``#`` self-link;
-h2–h4 feed the table of contents. Footnote ids are ``fn-N``/``fnref-N``.
+h2 to h4 feed the table of contents. Footnote ids are ``fn-N``/``fnref-N``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -57,7 +60,7 @@ MAX_MARKDOWN_CHARS = 250_000
 MAX_SQUARE_BRACKETS = 10_000
 # Typesetting costs ~0.5 ms per distinct formula; past this many, the rest
 # are shown as TeX source and reported, so a render stays well under a second.
-MAX_FORMULAS = 2_000
+MAX_FORMULAS = 1_000
 # Containers nested deeper than this (lists in lists in quotes...) are shown
 # as plain text rather than silently dropped, as markdown-it would do.
 MAX_NESTING = 24
@@ -103,13 +106,18 @@ class Rendered:
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]
 
 
-def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Rendered:
-    """Render a post body. Raises ``MarkdownTooLarge``; never raises on content."""
+def check_renderable(text: str) -> None:
+    """Raise ``MarkdownTooLarge`` for a body the pipeline refuses; forms call it to say why."""
     if len(text) > MAX_MARKDOWN_CHARS:
         raise MarkdownTooLarge(len(text))
     brackets = text.count("[")
     if brackets > MAX_SQUARE_BRACKETS:
         raise MarkdownTooLarge(brackets, MAX_SQUARE_BRACKETS, "“[” characters")
+
+
+def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Rendered:
+    """Render a post body. Raises ``MarkdownTooLarge``; never raises on content."""
+    check_renderable(text)
     env: dict[str, Any] = {"math_errors": [], "formulas": 0}
     tokens = _MARKDOWN.parse(text, env)
 
@@ -186,12 +194,13 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
     if src[pos] not in "$\\":
         return False
-    for opener, closer, display in _INLINE_DELIMITERS:
+    for opener, closer, is_display in _INLINE_DELIMITERS:
         if src.startswith(opener, pos):
             start = pos + len(opener)
             end = _find(state, closer, start)
             if end <= start or not src[start:end].strip():
                 return False
+            display = is_display
             break
     else:
         if src[pos] != "$" or not _dollar_opens(src, pos):
@@ -228,11 +237,10 @@ def _math_block(state: StateBlock, start_line: int, end_line: int, silent: bool)
         return False
     begin = state.bMarks[start_line] + state.tShift[start_line]
     first = state.src[begin : state.eMarks[start_line]].rstrip()
-    for opener, closer in _BLOCK_DELIMITERS:
-        if first.startswith(opener):
-            break
-    else:
+    closer = next((c for o, c in _BLOCK_DELIMITERS if first.startswith(o)), None)
+    if closer is None:
         return False
+    opener = first[:2]
     rest = first[len(opener) :]
     if rest.endswith(closer) and closer not in rest[: -len(closer)]:
         body, last = rest[: -len(closer)], start_line
@@ -483,7 +491,7 @@ def _shorten(text: str, limit: int) -> str:
     cut = text[: limit - 1]
     if " " in cut:
         cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-–—") + "…"
+    return cut.rstrip(" ,;:.-\N{EN DASH}\N{EM DASH}") + "…"
 
 
 @dataclass(frozen=True)
@@ -492,7 +500,7 @@ class _Counts:
     minutes: int
 
 
-_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+_WORD = re.compile(r"\w+(?:['\N{RIGHT SINGLE QUOTATION MARK}.-]\w+)*")
 
 
 def _count(tokens: Sequence[Token]) -> _Counts:
@@ -506,9 +514,7 @@ def _count(tokens: Sequence[Token]) -> _Counts:
         elif token.type == "math_block":
             display_formulas += 1
         for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                words += len(_WORD.findall(child.content))
-            elif child.type == "wikilink":
+            if child.type in ("text", "code_inline", "wikilink"):
                 words += len(_WORD.findall(child.content))
             elif child.type == "math_inline":
                 inline_formulas += 1
@@ -575,6 +581,7 @@ def _build_markdown() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin, inline=False)
     md.use(deflist_plugin)
+    md.use(admon_plugin)
     md.validateLink = _validate_link  # type: ignore[method-assign]
 
     md.options["maxNesting"] = MAX_NESTING + 4

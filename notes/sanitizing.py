@@ -65,14 +65,14 @@ _ATTRIBUTES: dict[str, set[str]] = {
         "accent",
         "symmetric",
         "mathvariant",
-    },  # fmt: skip
+    },
     "mstyle": {
         "displaystyle",
         "scriptlevel",
         "mathsize",
         "mathcolor",
         "mathbackground",
-    },  # fmt: skip
+    },
     "mspace": {"width", "height", "depth", "linebreak", "mathbackground"},
     "mpadded": {"width", "height", "depth", "lspace", "voffset", "mathbackground"},
     "mfrac": {"linethickness"},
@@ -90,12 +90,17 @@ _ATTRIBUTES: dict[str, set[str]] = {
         "frame",
         "framespacing",
         "width",
-    },  # fmt: skip
+    },
     "mtr": {"columnalign", "rowalign"},
     "mtd": {"columnalign", "rowalign", "columnspan", "rowspan", "width"},
 } | {f"h{level}": _HEADING_ATTRIBUTES for level in range(1, 7)}
 
 _PYGMENTS_CLASSES = {name for name in STANDARD_TYPES.values() if name}
+
+ADMONITION_KINDS = (
+    "note", "tip", "hint", "important", "info", "abstract", "summary", "example", "question",
+    "success", "warning", "caution", "attention", "danger", "error", "failure", "bug", "quote",
+)  # fmt: skip
 
 # Classes are an allow-list too, so a post can't borrow the site's own
 # layout classes (a fake "modal", a hidden "skip-link"...).
@@ -112,8 +117,10 @@ _CLASSES: dict[str, set[str]] = {
         "markdown-alert-important",
         "markdown-alert-warning",
         "markdown-alert-caution",
-    },  # fmt: skip
-    "p": {"markdown-alert-title"},
+        "admonition",
+        *ADMONITION_KINDS,
+    },
+    "p": {"markdown-alert-title", "admonition-title"},
     "pre": {"highlight"},
     "sup": {"footnote-ref"},
     "hr": {"footnotes-sep"},

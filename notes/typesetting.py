@@ -14,7 +14,7 @@ MathML Core leaves out two things KaTeX relies on, so the output is adjusted:
 * ``mathvariant`` other than ``normal`` is ignored by Chromium, which would
   turn ``\\mathcal{N}`` or ``\\mathbb{R}`` into a plain N or R. Letters and
   digits are rewritten to the Unicode mathematical alphanumeric characters
-  (𝒩, ℝ, 𝐱...), which is what MathML Core asks authors to do.
+  (script N, double-struck R, bold x...), as MathML Core asks authors to do.
 * There is no automatic line breaking, so a display formula with ``\\\\``
   at the top level (several equations in one ``\\[...\\]``) is set as a
   ``gathered`` environment: one centred row per line, as KaTeX's HTML does.
@@ -138,41 +138,49 @@ def _greek(capital: int, small: int) -> dict[str, str]:
     return table
 
 
-# Unicode left some letters out of these blocks because older characters
-# (ℝ, ℋ, ℭ...) already existed; those are the keyword "holes" below.
+# Unicode left some letters out of these blocks because older "letterlike"
+# characters already existed; those are the keyword holes below.
 _VARIANTS: dict[str, dict[str, str]] = {
     "bold": _alphabet(0x1D400, 0x1D41A, 0x1D7CE) | _greek(0x1D6A8, 0x1D6C2),
     "bold-italic": _alphabet(0x1D468, 0x1D482) | _greek(0x1D71C, 0x1D736),
     "script": _alphabet(
         0x1D49C,
         0x1D4B6,
-        B="ℬ",
-        E="ℰ",
-        F="ℱ",
-        H="ℋ",
-        I="ℐ",
-        L="ℒ",
-        M="ℳ",
-        R="ℛ",
-        e="ℯ",
-        g="ℊ",
-        o="ℴ",
-    ),  # fmt: skip
+        B="\N{SCRIPT CAPITAL B}",
+        E="\N{SCRIPT CAPITAL E}",
+        F="\N{SCRIPT CAPITAL F}",
+        H="\N{SCRIPT CAPITAL H}",
+        I="\N{SCRIPT CAPITAL I}",
+        L="\N{SCRIPT CAPITAL L}",
+        M="\N{SCRIPT CAPITAL M}",
+        R="\N{SCRIPT CAPITAL R}",
+        e="\N{SCRIPT SMALL E}",
+        g="\N{SCRIPT SMALL G}",
+        o="\N{SCRIPT SMALL O}",
+    ),
     "bold-script": _alphabet(0x1D4D0, 0x1D4EA),
-    "fraktur": _alphabet(0x1D504, 0x1D51E, C="ℭ", H="ℌ", I="ℑ", R="ℜ", Z="ℨ"),
+    "fraktur": _alphabet(
+        0x1D504,
+        0x1D51E,
+        C="\N{BLACK-LETTER CAPITAL C}",
+        H="\N{BLACK-LETTER CAPITAL H}",
+        I="\N{BLACK-LETTER CAPITAL I}",
+        R="\N{BLACK-LETTER CAPITAL R}",
+        Z="\N{BLACK-LETTER CAPITAL Z}",
+    ),
     "bold-fraktur": _alphabet(0x1D56C, 0x1D586),
     "double-struck": _alphabet(
         0x1D538,
         0x1D552,
         0x1D7D8,
-        C="ℂ",
-        H="ℍ",
-        N="ℕ",
-        P="ℙ",
-        Q="ℚ",
-        R="ℝ",
-        Z="ℤ",
-    ),  # fmt: skip
+        C="\N{DOUBLE-STRUCK CAPITAL C}",
+        H="\N{DOUBLE-STRUCK CAPITAL H}",
+        N="\N{DOUBLE-STRUCK CAPITAL N}",
+        P="\N{DOUBLE-STRUCK CAPITAL P}",
+        Q="\N{DOUBLE-STRUCK CAPITAL Q}",
+        R="\N{DOUBLE-STRUCK CAPITAL R}",
+        Z="\N{DOUBLE-STRUCK CAPITAL Z}",
+    ),
     "sans-serif": _alphabet(0x1D5A0, 0x1D5BA, 0x1D7E2),
     "bold-sans-serif": _alphabet(0x1D5D4, 0x1D5EE, 0x1D7EC),
     "sans-serif-italic": _alphabet(0x1D608, 0x1D622),

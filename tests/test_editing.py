@@ -107,6 +107,12 @@ class TestWritingInTheAdmin:
         assert "body" in response.context["adminform"].form.errors
         assert not Post.objects.exists()
 
+    def test_a_body_the_renderer_refuses_is_a_form_error(self, staff_client, staff_user):
+        response = staff_client.post(ADD_URL, post_form(author=str(staff_user.pk), body="[" * 20_000))
+        assert response.status_code == 200
+        assert "the limit is 10,000" in str(response.context["adminform"].form.errors["body"])
+        assert not Post.objects.exists()
+
     def test_bulk_publish_and_unpublish(self, staff_client, client):
         drafts = [make_draft(f"Draft {i}") for i in range(2)]
         changelist = reverse("admin:notes_post_changelist")
