@@ -59,10 +59,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "markdownx",
+    "axes",
     "notes",
 ]
 
 MIDDLEWARE = [
+    "notes.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,6 +73,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "notes.middleware.RejectNullBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the page the user sees.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks for a lockout before any password is tried.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "kb.urls"
@@ -127,7 +139,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("KB_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("KB_MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -150,14 +162,47 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(env_str("DJANGO_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
-if env_bool("DJANGO_BEHIND_PROXY", False):
+KB_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+# How many proxies append to X-Forwarded-For; the client is the address the outermost one saw.
+KB_PROXY_COUNT = int(env_str("DJANGO_PROXY_COUNT", "1"))
+if KB_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer polls over plain HTTP inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Images pasted into the editor (notes/uploads.py): bytes on disk, and pixels once decoded.
+KB_UPLOAD_MAX_BYTES = int(env_str("KB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+KB_UPLOAD_MAX_PIXELS = int(env_str("KB_UPLOAD_MAX_PIXELS", str(40_000_000)))
+
+# Every response carries this policy; kb's pages and the admin need no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Paper summaries may show a figure from the paper's own site.
+        "img-src": ["'self'", "data:", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Login throttling: a few wrong passwords lock that username from that address for a while.
+AXES_FAILURE_LIMIT = int(env_str("KB_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(env_str("KB_LOGIN_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "notes.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "notes.middleware.lockout_response"
+AXES_VERBOSE = False
 
 CACHES = {
     "default": {
@@ -172,6 +217,9 @@ KB_SITE_DESCRIPTION = env_str(
     "KB_SITE_DESCRIPTION", "Notes on machine learning: long-form articles and paper summaries."
 )
 KB_POSTS_PER_PAGE = 10
+# Search stems words in this language: a PostgreSQL text search configuration name. SQLite
+# stems English only. Run `manage.py reindex` after changing it.
+KB_SEARCH_LANGUAGE = env_str("KB_SEARCH_LANGUAGE", "english")
 
 # markdownx: the live preview renders through the same pipeline as the stored HTML.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "notes.rendering.markdownify"
@@ -181,10 +229,17 @@ MARKDOWNX_MEDIA_PATH = "uploads/%Y/%m/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 
+# One JSON object a line on stdout, each tagged with the request it belongs to.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"json": {"()": "notes.logging.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env_str("KB_LOG_LEVEL", "INFO")},
 }

@@ -125,6 +125,27 @@ class TestConfiguration:
         assert read - documented == set()
 
 
+class TestStaticFiles:
+    def test_collectstatic_builds_the_hashed_manifest_production_serves(self, tmp_path):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput"],
+            cwd=ROOT,
+            env={
+                "PATH": os.environ["PATH"],
+                "DJANGO_SECRET_KEY": "collectstatic-test-key",
+                "KB_STATIC_ROOT": str(tmp_path),
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        manifest = (tmp_path / "staticfiles.json").read_text()
+        for asset in ("css/site.css", "css/math.css", "fonts/latinmodern-math.woff2"):
+            assert f'"{asset}"' in manifest
+        assert list(tmp_path.glob("css/site.*.css.gz"))
+
+
 class TestDockerCompose:
     def test_compose_declares_postgres_and_the_web_service(self):
         compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
