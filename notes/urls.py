@@ -1,7 +1,10 @@
-from django.urls import path, register_converter
+from django.contrib.sitemaps.views import sitemap
+from django.urls import path, re_path, register_converter
 
 from notes.converters import UnicodeSlugConverter
-from notes.views import reading
+from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
+from notes.sitemaps import SITEMAPS
+from notes.views import discovery, reading, search
 
 register_converter(UnicodeSlugConverter, "uslug")
 
@@ -12,5 +15,20 @@ urlpatterns = [
     path("posts/<uslug:slug>/", reading.PostDetailView.as_view(), name="post-detail"),
     path("tags/", reading.TagListView.as_view(), name="tag-list"),
     path("tags/<uslug:slug>/", reading.TagDetailView.as_view(), name="tag-detail"),
+    # /tags/a+b/: the posts that carry every one of the tags.
+    re_path(
+        r"^tags/(?P<slug>[-\w]+(?:\+[-\w]+)+)/$",
+        reading.TagDetailView.as_view(),
+        name="tag-combination",
+    ),
+    path("search/", search.SearchView.as_view(), name="search"),
     path("series/<uslug:slug>/", reading.SeriesDetailView.as_view(), name="series-detail"),
+    path("archive/", discovery.ArchiveView.as_view(), name="archive"),
+    path("feed/", PostsFeed(), name="feed"),
+    path("index.xml", PostsRssFeed(), name="feed-rss"),
+    path("tags/<uslug:slug>/feed/", TagFeed(), name="tag-feed"),
+    path("index.json", discovery.index_json, name="index-json"),
+    path("llms.txt", discovery.llms_txt, name="llms-txt"),
+    path("robots.txt", discovery.robots_txt, name="robots-txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]

@@ -185,6 +185,8 @@ class TestTags:
         assert titles_on(response) == ["With tag"]
         assert "<strong>priors</strong>" in response.text
         assert "1 post" in response.text
+        assert 'type="application/atom+xml" title="bayesian' in response.text
+        assert f'href="{tag.get_absolute_url()}feed/"' in response.text
 
     def test_tag_with_only_drafts_is_404(self, client):
         tag = make_tag("secret")

@@ -3,13 +3,16 @@ preview drafts), paginates first, then prefetches what the page shows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
+from notes import related, search
+from notes.citation import blog_posting, citation_for, json_ld_script
 from notes.models import Link, Post, Series, Tag
 
 
@@ -70,6 +73,13 @@ class PostDetailView(DetailView):
             .select_related("source")
             .order_by("-source__published_at")
         )
+        url = self.request.build_absolute_uri(post.get_absolute_url())
+        context["canonical_url"] = url
+        context["json_ld"] = json_ld_script(blog_posting(post, url))
+        context["citation"] = citation_for(post, url) if post.published_at else None
+        context["related_posts"] = related.related_posts(post)
+        context["neighbours"] = related.chronological_neighbours(post)
+        context["series_place"] = related.series_place(post)
         return context
 
 
@@ -87,17 +97,33 @@ class TagListView(TemplateView):
         return context
 
 
+@dataclass(frozen=True)
+class TagCombination:
+    """What a /tags/a+b/ page is about, shaped like a Tag for the template."""
+
+    tags: tuple[Tag, ...]
+    description_html = ""
+
+    @property
+    def name(self) -> str:
+        return " + ".join(tag.name for tag in self.tags)
+
+
 class TagDetailView(PublishedPaginationMixin, ListView):
     template_name = "notes/tag_detail.html"
     context_object_name = "posts"
 
     def get_queryset(self):
-        # A tag only drafts carry is not public yet: its page is a 404 like the drafts'.
-        self.tag = get_object_or_404(
-            Tag.objects.filter(posts__in=Post.objects.published()).distinct(),
-            slug=self.kwargs["slug"],
-        )
-        return card_posts(Post.objects.published().filter(tags=self.tag))
+        # /tags/a+b/ lists the posts carrying both. A tag only drafts carry is not public yet:
+        # its page is a 404 like the drafts'.
+        slugs = list(dict.fromkeys(self.kwargs["slug"].split("+")))
+        public = Tag.objects.filter(posts__in=Post.objects.published()).distinct()
+        found = {tag.slug: tag for tag in public.filter(slug__in=slugs)}
+        if len(found) != len(slugs):
+            raise Http404("No such tag.")
+        tags = [found[slug] for slug in slugs]
+        self.tag = tags[0] if len(tags) == 1 else TagCombination(tuple(tags))
+        return card_posts(search.with_all_tags(Post.objects.published(), tags))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)

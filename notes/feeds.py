@@ -1,0 +1,122 @@
+"""Atom and RSS feeds of the newest published posts, for the whole site and for each tag.
+
+Entries carry the full rendered body as well as the summary, so a feed reader can show the
+article without a visit; like every public page they reach posts only through `published()`.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
+
+from notes.models import Post, PostQuerySet, Tag
+
+FEED_ITEMS = 20
+
+
+class AtomWithContent(Atom1Feed):
+    """Atom with each entry's full HTML body in <content type="html">."""
+
+    def add_item_elements(self, handler, item) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content_html"], {"type": "html"})
+
+
+class RssWithContent(Rss201rev2Feed):
+    """RSS 2.0 with each item's full HTML body in <content:encoded>, the usual extension."""
+
+    def rss_attributes(self) -> dict[str, str]:
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+        }
+
+    def add_item_elements(self, handler, item) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content:encoded", item["content_html"])
+
+
+def feed_posts(posts: PostQuerySet) -> PostQuerySet:
+    """The newest published posts with everything an entry shows, in a fixed number of queries."""
+    return (
+        posts.published()
+        .select_related("author")
+        .prefetch_related("tags", "update_notes")
+        .order_by("-published_at", "-pk")[:FEED_ITEMS]
+    )
+
+
+class PostsFeed(Feed):
+    """The whole site, in Atom (at /feed/)."""
+
+    feed_type = AtomWithContent
+
+    def title(self) -> str:
+        return settings.KB_SITE_TITLE
+
+    def subtitle(self) -> str:
+        return settings.KB_SITE_DESCRIPTION
+
+    # RSS calls the same line a description.
+    description = subtitle
+
+    def link(self) -> str:
+        return reverse("notes:post-list")
+
+    def items(self) -> PostQuerySet:
+        return feed_posts(Post.objects.all())
+
+    def item_title(self, item: Post) -> str:
+        # Plain text: the XML writer escapes it once, so "Q&A" arrives as "Q&A".
+        return item.title
+
+    def item_description(self, item: Post) -> str:
+        # Summaries are HTML in both formats; the excerpt is plain text, so escape it for that.
+        return escape(item.excerpt)
+
+    def item_pubdate(self, item: Post) -> datetime.datetime:
+        return item.published_at
+
+    def item_updateddate(self, item: Post) -> datetime.datetime:
+        return item.last_updated
+
+    def item_author_name(self, item: Post) -> str:
+        return item.author_name
+
+    def item_categories(self, item: Post) -> list[str]:
+        return [tag.name for tag in item.tags.all()]
+
+    def item_extra_kwargs(self, item: Post) -> dict[str, str]:
+        return {"content_html": item.body_html}
+
+
+class PostsRssFeed(PostsFeed):
+    """The whole site, in RSS 2.0 (at /index.xml, where many research blogs keep theirs)."""
+
+    feed_type = RssWithContent
+
+
+class TagFeed(PostsFeed):
+    """The posts carrying one tag, in Atom. A tag only drafts carry has no feed (404)."""
+
+    def get_object(self, request, slug: str) -> Tag:
+        return Tag.objects.filter(posts__in=Post.objects.published()).distinct().get(slug=slug)
+
+    def title(self, obj: Tag) -> str:
+        return f"{obj.name} · {settings.KB_SITE_TITLE}"
+
+    def subtitle(self, obj: Tag) -> str:
+        return f"Posts tagged “{obj.name}”."
+
+    description = subtitle
+
+    def link(self, obj: Tag) -> str:
+        return obj.get_absolute_url()
+
+    def items(self, obj: Tag) -> PostQuerySet:
+        return feed_posts(obj.posts.all())

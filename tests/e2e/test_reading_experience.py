@@ -1,0 +1,95 @@
+"""A reader's comfort in a real browser: the theme toggle, a phone-width post, copying BibTeX."""
+
+import pytest
+from playwright.sync_api import expect
+
+from notes.demo_content import load_demo
+from notes.models import Post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DARK_BACKGROUND = "rgb(21, 23, 27)"
+LIGHT_BACKGROUND = "rgb(253, 252, 250)"
+
+
+@pytest.fixture
+def long_post(db):
+    """The demo's longest mathematical post: display formulas, code and a table of contents."""
+    load_demo()
+    return Post.objects.published().get(slug="attention-cost")
+
+
+def background(page) -> str:
+    return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def theme_attribute(page) -> str | None:
+    return page.evaluate("document.documentElement.getAttribute('data-theme')")
+
+
+def test_dark_mode_toggle_is_remembered_across_reloads(page, long_post):
+    page.emulate_media(color_scheme="light")
+    page.goto(long_post.get_absolute_url())
+    toggle = page.locator("button.theme-toggle")
+    assert toggle.is_visible() and toggle.get_attribute("aria-pressed") == "false"
+    assert background(page) == LIGHT_BACKGROUND
+
+    toggle.click()
+    assert theme_attribute(page) == "dark"
+    assert toggle.get_attribute("aria-pressed") == "true"
+    assert background(page) == DARK_BACKGROUND
+
+    # The choice is applied by the blocking init script in <head>, not by the deferred toggle
+    # script, so it holds even when that script never arrives: no flash of the light theme.
+    page.route("**/theme.js", lambda route: route.abort())
+    page.reload()
+    assert theme_attribute(page) == "dark"
+    assert background(page) == DARK_BACKGROUND
+
+    page.unroute("**/theme.js")
+    page.reload()
+    page.locator("button.theme-toggle").click()
+    page.reload()
+    assert theme_attribute(page) == "light"
+    assert background(page) == LIGHT_BACKGROUND
+    assert page.js_errors == []
+
+
+def test_system_dark_preference_applies_until_the_reader_chooses(page, long_post):
+    page.emulate_media(color_scheme="dark")
+    page.goto("/")
+    assert theme_attribute(page) is None
+    assert background(page) == DARK_BACKGROUND
+    toggle = page.locator("button.theme-toggle")
+    assert toggle.get_attribute("aria-pressed") == "true"
+
+    toggle.click()
+    page.reload()
+    assert background(page) == LIGHT_BACKGROUND
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_long_post_with_math_and_code_fits_a_phone(mobile_page, long_post, scheme):
+    mobile_page.emulate_media(color_scheme=scheme)
+    mobile_page.goto(long_post.get_absolute_url())
+    assert mobile_page.locator(".prose math").count() > 0
+    assert mobile_page.locator(".prose pre").count() > 0
+    overflow = mobile_page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+
+
+def test_bibtex_block_has_a_working_copy_button(page, long_post):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(long_post.get_absolute_url())
+    block = page.locator(".citation pre")
+    button = block.locator("button")
+
+    button.click()
+
+    expect(button).to_have_text("Copied")  # the clipboard write resolves asynchronously
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("@misc{lindqvist2023selfattention,")
+    assert f"url          = {{{page.url}}}" in copied
+    assert page.js_errors == []
