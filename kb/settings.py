@@ -226,8 +226,6 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "notes.rendering.markdownify"
 MARKDOWNX_URLS_PATH = "/admin/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/admin/markdownx/upload/"
 MARKDOWNX_MEDIA_PATH = "uploads/%Y/%m/"
-MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
-MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 
 # One JSON object a line on stdout, each tagged with the request it belongs to.
 LOGGING = {

@@ -1,8 +1,10 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import include, path
-from markdownx.views import ImageUploadView
 
+from notes.uploads import upload_image
+from notes.views.health import healthz
 from notes.views.preview import markdown_preview
 
 admin.site.site_header = "kb"
@@ -10,14 +12,23 @@ admin.site.site_title = "kb admin"
 admin.site.index_title = "Write and publish"
 
 # markdownx's own URLconf serves its preview and upload views to anyone (CVE-2024-2319); kb
-# routes them here instead, behind the admin's staff login, with a preview that checks its input.
+# routes them here instead, behind the admin's staff login, with a preview that checks its input
+# and an upload that accepts only images Pillow can decode.
 markdownx_patterns = [
     path("markdownify/", markdown_preview, name="markdownx_markdownify"),
-    path("upload/", staff_member_required(ImageUploadView.as_view()), name="markdownx_upload"),
+    path("upload/", upload_image, name="markdownx_upload"),
 ]
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/markdownx/", include(markdownx_patterns)),
     path("admin/", admin.site.urls),
     path("", include("notes.urls")),
 ]
+
+# Shown when a database outage or a bug ends a request; see notes/views/health.py.
+handler500 = "notes.views.health.server_error"
+
+if settings.DEBUG:
+    # In production the web server serves uploads (README, "Deployment").
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

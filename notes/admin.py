@@ -1,12 +1,20 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.utils.html import format_html_join
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from notes import services
+from notes import revisions, search, services, trash
 from notes.models import Link, Post, Series, Tag, UpdateNote
+from notes.views import admin_import
 
 
 class PostAdminForm(forms.ModelForm):
@@ -22,6 +30,8 @@ class PostAdminForm(forms.ModelForm):
         label="New tags",
         help_text="Comma-separated names of tags to create and add, e.g. “diffusion, sampling”.",
     )
+    # The version the author opened; saving over a newer one is an edit conflict.
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Post
@@ -30,12 +40,48 @@ class PostAdminForm(forms.ModelForm):
             "series", "series_order", "author",
         ]  # fmt: skip
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: list[revisions.FieldDiff] = []
+        if self.instance.pk is not None:
+            self.fields["base_version"].initial = self.instance.version
+
     def clean_new_tags(self) -> list[str]:
         names = [" ".join(n.split()) for n in self.cleaned_data["new_tags"].split(",")]
         too_long = [n for n in names if len(n) > Tag._meta.get_field("name").max_length]
         if too_long:
             raise forms.ValidationError(f"Tag names are at most 64 characters: {too_long[0]!r}.")
         return [n for n in names if n]
+
+    def clean(self):
+        cleaned = super().clean()
+        base = cleaned.get("base_version")
+        if self.instance.pk is None or base is None:
+            return cleaned
+        # The admin saves inside one transaction; the lock holds until this save is done.
+        current = Post.objects.select_for_update().filter(pk=self.instance.pk).first()
+        if current is None or current.version == base:
+            return cleaned
+        tag_names = [t.name for t in cleaned.get("tags") or []] + cleaned.get("new_tags", [])
+        mine = {
+            "title": cleaned.get("title", ""),
+            "summary": cleaned.get("summary", ""),
+            "tags": "\n".join(sorted(set(tag_names), key=str.lower)),
+            "status": cleaned.get("status", ""),
+            "body": cleaned.get("body", ""),
+        }
+        self.conflict = [
+            d for d in revisions.compare(revisions.snapshot_of_post(current), mine) if d.changed
+        ]
+        # Saving this form again, now that the author has seen the difference, is deliberate.
+        self.data = self.data.copy()
+        self.data["base_version"] = str(current.version)
+        raise forms.ValidationError(
+            "This post was saved elsewhere (another tab or another person) after you opened it, "
+            "so your changes were not saved. Below is how your text differs from the saved one. "
+            "Save again to replace it with yours, or reload the page to start from it.",
+            code="edit_conflict",
+        )
 
 
 class LinkInline(admin.TabularInline):
@@ -78,11 +124,11 @@ class PostAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["tags", "series"]
     inlines = [LinkInline, UpdateNoteInline]
-    actions = ["publish_selected", "unpublish_selected"]
+    actions = ["publish_selected", "unpublish_selected", "trash_selected"]
     readonly_fields = ["broken_wikilink_report", "reading_time", "created_at", "updated_at"]
     list_select_related = ["author"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "published_at", "body"]}),
+        (None, {"fields": ["title", "slug", "status", "published_at", "body", "base_version"]}),
         ("Listing", {"fields": ["summary", "source_url", "tags", "new_tags"]}),
         ("Series", {"fields": ["series", "series_order"], "classes": ["collapse"]}),
         (
@@ -99,8 +145,20 @@ class PostAdmin(admin.ModelAdmin):
         ),
     ]
 
+    class Media:
+        # Keeps unsaved text in the browser; a closed tab or a failed save loses nothing.
+        js = ["js/autosave.js"]
+        css = {"all": ["css/admin-diff.css"]}
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags")
+        # Trashed posts live on the trash page only (see `trash_view`).
+        return super().get_queryset(request).not_trashed().prefetch_related("tags")
+
+    def get_actions(self, request):
+        # "Move to the trash" replaces Django's delete action, which would say "deleted".
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -122,7 +180,7 @@ class PostAdmin(admin.ModelAdmin):
         new_tags = services.get_or_create_tags(form.cleaned_data.get("new_tags", []))
         if new_tags:
             post.tags.add(*new_tags)
-        services.after_post_saved(post)
+        services.after_post_saved(post, user=request.user)
         if post.broken_wikilink_list:
             self.message_user(
                 request,
@@ -132,21 +190,166 @@ class PostAdmin(admin.ModelAdmin):
             )
 
     def delete_model(self, request, obj):
-        services.delete_post(obj)
+        trash.move_to_trash(obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for post in queryset:
-            services.delete_post(post)
+            trash.move_to_trash(post, user=request.user)
+
+    def response_delete(self, request, obj_display, obj_id):
+        self.message_user(
+            request,
+            format_html(
+                '“{}” is in the <a href="{}">trash</a>; it can be restored for {} days.',
+                obj_display,
+                reverse("admin:notes_post_trash"),
+                trash.KEEP_FOR.days,
+            ),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:notes_post_changelist"))
 
     @admin.action(description="Publish selected posts")
     def publish_selected(self, request, queryset):
-        count = services.publish(queryset)
+        count = services.publish(queryset, user=request.user)
         self.message_user(request, f"Published {count} post(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected posts (back to draft)")
     def unpublish_selected(self, request, queryset):
-        count = services.unpublish(queryset)
+        count = services.unpublish(queryset, user=request.user)
         self.message_user(request, f"Moved {count} post(s) back to draft.", messages.SUCCESS)
+
+    @admin.action(description="Move selected posts to the trash", permissions=["delete"])
+    def trash_selected(self, request, queryset):
+        self.delete_queryset(request, queryset)
+        self.message_user(
+            request,
+            f"Moved {len(queryset)} post(s) to the trash; they can be restored for "
+            f"{trash.KEEP_FOR.days} days.",
+            messages.SUCCESS,
+        )
+
+    # History, comparison and restore of revisions, and the trash: pages of their own.
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="notes_post_compare",
+            ),
+            path(
+                "<path:object_id>/history/<int:number>/restore/",
+                self.admin_site.admin_view(require_POST(self.restore_view)),
+                name="notes_post_restore",
+            ),
+            path("trash/", self.admin_site.admin_view(self.trash_view), name="notes_post_trash"),
+            *admin_import.admin_urls(self),
+        ]
+        return own + super().get_urls()
+
+    def _post_for_history(self, request, object_id) -> Post:
+        # Trashed posts keep their history, so this looks past `get_queryset`.
+        object_id = unquote(object_id)
+        if not object_id.isdigit():
+            raise Http404("No such post.")
+        post = get_object_or_404(Post, pk=object_id)
+        if not self.has_view_or_change_permission(request, post):
+            raise PermissionDenied
+        return post
+
+    def _page(self, request, template: str, post: Post | None, **context) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": post,
+            "post": post,
+            **context,
+        }
+        return TemplateResponse(request, f"admin/notes/post/{template}", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        post = self._post_for_history(request, object_id)
+        history = post.revisions.select_related("saved_by")
+        return self._page(
+            request,
+            "revision_history.html",
+            post,
+            title=f"History of “{post}”",
+            revisions=history,
+            latest=history.first(),
+            can_restore=self.has_change_permission(request, post),
+        )
+
+    def compare_view(self, request, object_id):
+        post = self._post_for_history(request, object_id)
+        numbers = [request.GET.get("from", ""), request.GET.get("to", "")]
+        if not all(n.isdigit() for n in numbers):
+            latest = post.revisions.first()
+            if latest is None:
+                return HttpResponseRedirect(reverse("admin:notes_post_history", args=[post.pk]))
+            numbers = [str(max(latest.number - 1, 1)), str(latest.number)]
+        old, new = (get_object_or_404(post.revisions, number=int(n)) for n in numbers)
+        diffs = revisions.compare(
+            revisions.snapshot_of_revision(old), revisions.snapshot_of_revision(new)
+        )
+        return self._page(
+            request,
+            "revision_compare.html",
+            post,
+            title=f"Revision {old.number} → {new.number} of “{post}”",
+            old=old,
+            new=new,
+            diffs=[d for d in diffs if d.changed],
+            unchanged=[d.label for d in diffs if not d.changed],
+        )
+
+    def restore_view(self, request, object_id, number):
+        post = self._post_for_history(request, object_id)
+        if not self.has_change_permission(request, post):
+            raise PermissionDenied
+        revision = get_object_or_404(post.revisions, number=number)
+        revisions.restore(revision, user=request.user)
+        self.message_user(
+            request,
+            f"Restored revision {number}; it is now the latest revision of “{post}”.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:notes_post_history", args=[post.pk]))
+
+    def trash_view(self, request):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._act_on_trash(request)
+            return HttpResponseRedirect(reverse("admin:notes_post_trash"))
+        posts = Post.objects.trashed().order_by("-trashed_at")
+        return self._page(
+            request,
+            "trash.html",
+            None,
+            title="Trash",
+            posts=[(p, trash.kept_until(p)) for p in posts],
+            keep_days=trash.KEEP_FOR.days,
+        )
+
+    def _act_on_trash(self, request) -> None:
+        action = request.POST.get("action")
+        if action == "restore":
+            pk = request.POST.get("post", "")
+            if not pk.isdigit():
+                raise Http404("No such post in the trash.")
+            post = get_object_or_404(Post.objects.trashed(), pk=pk)
+            trash.restore_from_trash(post, user=request.user)
+            self.message_user(request, f"Restored “{post}” from the trash.", messages.SUCCESS)
+        elif action in {"empty", "empty-expired"} and request.POST.get("confirm") == "yes":
+            older_than = trash.KEEP_FOR if action == "empty-expired" else None
+            count = trash.empty_trash(older_than=older_than)
+            self.message_user(request, f"Deleted {count} post(s) for good.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request, "Tick the box to confirm before emptying the trash.", messages.WARNING
+            )
 
 
 @admin.register(Tag)
@@ -155,6 +358,17 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+
+    # A tag's name is among the words its posts are found by: renaming or deleting it
+    # re-indexes them.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        search.index_posts(obj.posts.all())
+
+    def delete_model(self, request, obj):
+        posts = list(obj.posts.all())
+        super().delete_model(request, obj)
+        search.index_posts(posts)
 
 
 @admin.register(Series)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -15,6 +18,7 @@ class FrontMatterError(ValueError):
 
     def __init__(self, message: str, line: int | None = None):
         super().__init__(message if line is None else f"line {line}: {message}")
+        self.reason = message
         self.line = line
 
 
@@ -22,6 +26,61 @@ class FrontMatterError(ValueError):
 class Document:
     meta: dict[str, Any]
     body: str
+    # The 1-based line of each top-level key, so a bad value can be reported where it is.
+    key_lines: dict[str, int] = field(default_factory=dict)
+    # Each top-level scalar as written: YAML reads `title: No` as False and `title: 1.10` as
+    # 1.1, and a title must come back the way the author typed it.
+    scalars: dict[str, str] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int | None:
+        return self.key_lines.get(key)
+
+    def text(self, key: str) -> str | None:
+        """A top-level value as text, or None when it is absent, null or not a scalar."""
+        value = self.meta.get(key)
+        if value is None or isinstance(value, list | dict):
+            return None
+        return value if isinstance(value, str) else self.scalars.get(key, str(value))
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: kb parses them itself, so a bad date is reported with
+    its line instead of escaping as a ValueError, and time zones are handled in one place."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, value: datetime.datetime) -> yaml.Node:
+    # ISO 8601 with a "T", as Hugo and Jekyll write it, rather than PyYAML's space.
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list) -> yaml.Node:
+    # `tags: [a, b]` on one line, as people write them; lists of mappings stay in blocks.
+    flat = all(not isinstance(item, list | dict) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
+
+
+_Dumper.add_representer(datetime.datetime, _represent_datetime)
+_Dumper.add_representer(list, _represent_list)
+
+
+def decode(data: bytes) -> str:
+    """The text of a file's bytes, which must be UTF-8 (a byte-order mark is allowed)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FrontMatterError("the file is not UTF-8 text", line) from exc
 
 
 def parse(text: str) -> Document:
@@ -36,13 +95,47 @@ def parse(text: str) -> Document:
     end = next((i for i, line in enumerate(lines) if i and line.strip() in {FENCE, "..."}), None)
     if end is None:
         raise FrontMatterError("the front matter that opens on line 1 is never closed by '---'", 1)
+    loader = _Loader("".join(lines[1:end]))
     try:
-        meta = yaml.safe_load("".join(lines[1:end])) or {}
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise FrontMatterError(f"invalid YAML: {problem}", line) from exc
+    finally:
+        loader.dispose()
+    if meta is None:
+        meta = {}
     if not isinstance(meta, dict):
         raise FrontMatterError("the front matter must be a mapping of keys to values", 2)
-    return Document(meta=meta, body="".join(lines[end + 1 :]).lstrip("\n"))
+    key_lines: dict[str, int] = {}
+    scalars: dict[str, str] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key_lines.setdefault(str(key_node.value), key_node.start_mark.line + 2)
+            if isinstance(value_node, yaml.ScalarNode):
+                scalars[str(key_node.value)] = value_node.value
+    return Document(
+        meta={str(k): v for k, v in meta.items()},
+        body="".join(lines[end + 1 :]).lstrip("\n"),
+        key_lines=key_lines,
+        scalars=scalars,
+    )
+
+
+def dump(meta: Mapping[str, Any], body: str) -> str:
+    """A Markdown file: `meta` as YAML front matter in the given key order, then `body` as is.
+
+    The same input always gives the same bytes, which is what makes exports comparable.
+    """
+    front = yaml.dump(
+        dict(meta),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=math.inf,
+    )
+    return f"{FENCE}\n{front}{FENCE}\n{body}"

@@ -19,10 +19,12 @@ def _matching_posts(targets: Iterable[str]):
         return Post.objects.none()
     lowered = {t.lower() for t in targets}
     return (
-        Post.objects.filter(status=Post.Status.PUBLISHED)
+        Post.objects.not_trashed()
+        .filter(status=Post.Status.PUBLISHED)
         .annotate(title_lower=Lower("title"))
         .filter(Q(slug__in=targets) | Q(title_lower__in=lowered))
         .only("pk", "slug", "title")
+        .order_by()
     )
 
 
@@ -41,32 +43,45 @@ def resolve_wikilinks(targets: Sequence[str]) -> dict[str, WikiTarget]:
     """The renderer's resolver: one query for all of a post's wikilinks.
 
     Only published posts resolve, so a draft's title never appears in public HTML; when the
-    draft is published, `rerender_linking_posts` brings the links to life.
+    draft is published, the posts naming it are re-rendered (see `posts_linking_to`).
     """
     posts = _index(_matching_posts(targets), targets)
-    return {t: WikiTarget(title=p.title, url=p.get_absolute_url()) for t, p in posts.items()}
+    return {
+        t: WikiTarget(title=p.title, url=p.get_absolute_url(), pk=p.pk) for t, p in posts.items()
+    }
 
 
-def sync_wikilinks(post: Post, targets: Sequence[str]) -> None:
-    """Make the post's wikilink-made Link rows match its body; hand-made links are left alone."""
-    wanted = {p.pk for p in _index(_matching_posts(targets), targets).values() if p.pk != post.pk}
-    existing = {link.target_id: link for link in post.outgoing_links.all()}
-    Link.objects.filter(
-        source=post, from_wikilink=True, target_id__in=set(existing) - wanted
-    ).delete()
+def sync_wikilinks(post: Post, target_ids: Iterable[int]) -> None:
+    """Make the post's wikilink-made Link rows point at exactly `target_ids` (the posts its
+    wikilinks resolved to when it was rendered); hand-made links are left alone."""
+    wanted = set(target_ids) - {post.pk}
+    existing = set(post.outgoing_links.values_list("target_id", flat=True))
+    Link.objects.filter(source=post, from_wikilink=True, target_id__in=existing - wanted).delete()
     Link.objects.bulk_create(
-        [Link(source=post, target_id=pk, from_wikilink=True) for pk in wanted - set(existing)]
+        [Link(source=post, target_id=pk, from_wikilink=True) for pk in wanted - existing]
     )
 
 
-def posts_linking_to(post: Post) -> list[Post]:
+def posts_linking_to(post: Post, *, may_mend_broken: bool = True) -> list[Post]:
     """Posts whose stored HTML may be stale because `post` was created, renamed, published,
-    unpublished or is about to be deleted: those whose wikilinks resolved to it, and those with a
-    broken wikilink that names its slug or title. Re-rendering an extra one is harmless."""
-    query = Q(outgoing_links__target=post, outgoing_links__from_wikilink=True)
-    for name in {post.slug.lower(), post.title.lower()} - {""}:
-        query |= Q(broken_wikilinks__icontains=name)
-    return list(Post.objects.filter(query).exclude(pk=post.pk).distinct())
+    unpublished or is about to be deleted: those whose wikilinks resolved to it, and (when
+    `may_mend_broken`) those with a broken wikilink naming its slug or title. Re-rendering an
+    extra one is harmless.
+
+    Two narrow queries rather than one OR across a join: this runs on every save, and an import
+    of thousands of notes must not scan posts times links each time."""
+    ids = set(
+        Link.objects.filter(target=post, from_wikilink=True).values_list("source_id", flat=True)
+    )
+    names = {post.slug.lower(), post.title.lower()} - {""}
+    if names and may_mend_broken:
+        mentions = Q()
+        for name in names:
+            mentions |= Q(broken_wikilinks__icontains=name)
+        broken = Post.objects.exclude(broken_wikilinks="").filter(mentions).order_by()
+        ids |= set(broken.values_list("pk", flat=True))
+    ids.discard(post.pk)
+    return list(Post.objects.filter(pk__in=ids)) if ids else []
 
 
 def rename_wikilinks(body: str, old: str, new: str) -> str:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -15,8 +18,19 @@ MAX_BODY_CHARS = 250_000
 
 class PostQuerySet(models.QuerySet):
     def published(self) -> PostQuerySet:
-        """The only gate between posts and the public: published and not scheduled for later."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The only gate between posts and the public: published, not scheduled for later, and
+        not in the trash."""
+        return self.filter(
+            status=Post.Status.PUBLISHED,
+            published_at__lte=timezone.now(),
+            trashed_at__isnull=True,
+        )
+
+    def not_trashed(self) -> PostQuerySet:
+        return self.filter(trashed_at__isnull=True)
+
+    def trashed(self) -> PostQuerySet:
+        return self.filter(trashed_at__isnull=False)
 
     def drafts(self) -> PostQuerySet:
         return self.filter(status=Post.Status.DRAFT)
@@ -28,7 +42,7 @@ class PostQuerySet(models.QuerySet):
     def visible_to(self, user) -> PostQuerySet:
         """Staff may preview drafts and scheduled posts; everyone else sees published ones."""
         if user.is_authenticated and user.is_staff:
-            return self.all()
+            return self.not_trashed()
         return self.published()
 
 
@@ -130,6 +144,13 @@ class Post(models.Model):
         blank=True,
         help_text="For a summary of someone else's paper or article: its address.",
     )
+    feed_entry_id = models.CharField(
+        max_length=500,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="The id of the feed entry this post was imported from, so it is imported once.",
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
     series = models.ForeignKey(
         Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
@@ -137,6 +158,10 @@ class Post(models.Model):
     series_order = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="The part number within the series."
     )
+    # Optimistic locking: a form may only save over the version it was opened on.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Deleting in the admin moves a post here; notes/trash.py restores or removes it for good.
+    trashed_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     objects = PostQuerySet.as_manager()
 
@@ -160,29 +185,42 @@ class Post(models.Model):
                 fields=["series", "series_order"], name="notes_post_unique_series_part"
             ),
         ]
-        indexes = [models.Index(fields=["status", "-published_at"], name="notes_post_public_idx")]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="notes_post_public_idx"),
+            # Wikilinks resolve by title, ignoring case, on every save.
+            models.Index(Lower("title"), name="notes_post_title_lower_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_defaults()
+        self.render()
+        if not self._state.adding:
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("notes:post-detail", kwargs={"slug": self.slug})
 
     @classmethod
     def from_db(cls, db, field_names, values):
         post = super().from_db(db, field_names, values)
         # What wikilinks elsewhere may still say, so a rename can carry them along.
         post.saved_names = (post.__dict__.get("slug"), post.__dict__.get("title"))
+        post.saved_status = post.__dict__.get("status")
         return post
-
-    def save(self, *args, **kwargs) -> None:
-        self.fill_defaults()
-        self.render()
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("notes:post-detail", kwargs={"slug": self.slug})
 
     def clean(self) -> None:
         # Runs before the form checks the database constraints, which need these filled in.
         self.fill_defaults()
+        from notes.rendering import MarkdownTooLarge, check_renderable
+
+        try:
+            check_renderable(self.body)
+        except MarkdownTooLarge as exc:
+            raise ValidationError({"body": str(exc)}) from exc
 
     def fill_defaults(self) -> None:
         """Derive what the author may leave blank: the slug, and the date of a first publish."""
@@ -213,6 +251,18 @@ class Post(models.Model):
         return bool(self.source_url)
 
     @property
+    def last_updated(self) -> datetime.datetime | None:
+        """When readers are told the post last changed: its newest update note, else its
+        publication. Feeds, the sitemap and JSON-LD share it; prefetch `update_notes` for lists."""
+        if self.published_at is None:
+            return None
+        notes = [
+            timezone.make_aware(datetime.datetime.combine(note.date, datetime.time()))
+            for note in self.update_notes.all()
+        ]
+        return max([self.published_at, *notes])
+
+    @property
     def broken_wikilink_list(self) -> list[str]:
         return [line for line in self.broken_wikilinks.splitlines() if line]
 
@@ -221,13 +271,19 @@ class Post(models.Model):
         from notes.links import resolve_wikilinks
         from notes.rendering import render_markdown
 
-        rendered = render_markdown(self.body, resolve_wikilinks)
+        resolved: dict = {}
+
+        def remembering_resolver(targets):
+            resolved.update(resolve_wikilinks(targets))
+            return resolved
+
+        rendered = render_markdown(self.body, remembering_resolver)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
-        self.wikilinks_in_body = rendered.wikilinks
+        self.linked_post_ids = {target.pk for target in resolved.values()}
 
 
 class Link(models.Model):
@@ -272,3 +328,41 @@ class UpdateNote(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.post.get_absolute_url()
+
+
+class Revision(models.Model):
+    """A post as it was after one save: what the history page lists, compares and restores."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1 for the first save, then counting up.")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    tags = models.TextField(blank=True, help_text="Tag names, one a line.")
+    status = models.CharField(max_length=10, choices=Post.Status.choices)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    saved_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=200, blank=True, help_text="E.g. “Restored revision 3”.")
+
+    class Meta:
+        ordering = ["post", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="notes_revision_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} · revision {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:notes_post_history", args=[self.post_id])
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [line for line in self.tags.splitlines() if line]

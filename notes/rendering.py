@@ -89,6 +89,7 @@ class MarkdownTooLarge(ValueError):
 class WikiTarget:
     title: str
     url: str
+    pk: int | None = None  # the post's id, so callers can record the link without a query
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,25 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from notes import links
+from notes import links, revisions, search
 from notes.models import Post, Tag
 
 RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
 
 
-def after_post_saved(post: Post) -> None:
-    """Everything that follows a post's row being written: its wikilinks become Link rows, and
-    posts that link to it are re-rendered so their links point at its current title and slug."""
-    links.sync_wikilinks(post, post.wikilinks_in_body)
+@transaction.atomic
+def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
+    """Everything that follows a post's row being written: its wikilinks become Link rows,
+    posts that link to it are re-rendered so their links point at its current title and slug,
+    and what it now says is kept as a revision (`user` saved it; `note` says why, if not an edit).
+    """
+    links.sync_wikilinks(post, post.linked_post_ids)
+    # The admin sets tags before calling this, so the index sees the post's final tags.
+    search.index_post(post)
     renamed = _renames(post)
-    for other in links.posts_linking_to(post):
+    # Only a new post, a new name or a change of status can mend another post's broken wikilink.
+    may_mend = bool(renamed) or getattr(post, "saved_status", None) != post.status
+    for other in links.posts_linking_to(post, may_mend_broken=may_mend):
         body = other.body
         for old, new in renamed:
             body = links.rename_wikilinks(body, old, new)
@@ -30,6 +37,8 @@ def after_post_saved(post: Post) -> None:
         else:
             rerender_post(other)
     post.saved_names = (post.slug, post.title)
+    post.saved_status = post.status
+    revisions.capture(post, user=user, note=note)
 
 
 def _renames(post: Post) -> list[tuple[str, str]]:
@@ -39,18 +48,20 @@ def _renames(post: Post) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def save_post(post: Post, *, tags: Iterable[Tag] | None = None) -> Post:
+def save_post(post: Post, *, tags: Iterable[Tag] | None = None, user=None, note: str = "") -> Post:
     post.save()
     if tags is not None:
         post.tags.set(tags)
-    after_post_saved(post)
+    after_post_saved(post, user=user, note=note)
     return post
 
 
 @transaction.atomic
 def delete_post(post: Post) -> None:
     linking = links.posts_linking_to(post)
+    post_id = post.pk
     post.delete()
+    search.unindex_post(post_id)
     for other in linking:
         rerender_post(other)
 
@@ -59,28 +70,28 @@ def rerender_post(post: Post) -> None:
     """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else."""
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
-    links.sync_wikilinks(post, post.wikilinks_in_body)
+    links.sync_wikilinks(post, post.linked_post_ids)
 
 
 @transaction.atomic
-def publish(posts: Iterable[Post]) -> int:
+def publish(posts: Iterable[Post], *, user=None) -> int:
     count = 0
     for post in posts:
         if post.status != Post.Status.PUBLISHED:
             post.status = Post.Status.PUBLISHED
             post.published_at = post.published_at or timezone.now()
-            save_post(post)
+            save_post(post, user=user, note="Published")
             count += 1
     return count
 
 
 @transaction.atomic
-def unpublish(posts: Iterable[Post]) -> int:
+def unpublish(posts: Iterable[Post], *, user=None) -> int:
     count = 0
     for post in posts:
         if post.status != Post.Status.DRAFT:
             post.status = Post.Status.DRAFT
-            save_post(post)
+            save_post(post, user=user, note="Moved back to draft")
             count += 1
     return count
 

@@ -17,7 +17,7 @@ urlpatterns = [
     path("tags/<uslug:slug>/", reading.TagDetailView.as_view(), name="tag-detail"),
     # /tags/a+b/: the posts that carry every one of the tags.
     re_path(
-        r"^tags/(?P<slug>[-\w]+(?:\+[-\w]+)+)/$",
+        r"^tags/(?P<slugs>[-\w]+(?:\+[-\w]+)+)/$",
         reading.TagDetailView.as_view(),
         name="tag-combination",
     ),

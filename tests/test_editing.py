@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from notes import trash
 from notes.models import Link, Post, Tag
 from tests.factories import link, make_draft, make_post, make_tag, make_user
 
@@ -108,7 +109,9 @@ class TestWritingInTheAdmin:
         assert not Post.objects.exists()
 
     def test_a_body_the_renderer_refuses_is_a_form_error(self, staff_client, staff_user):
-        response = staff_client.post(ADD_URL, post_form(author=str(staff_user.pk), body="[" * 20_000))
+        response = staff_client.post(
+            ADD_URL, post_form(author=str(staff_user.pk), body="[" * 20_000)
+        )
         assert response.status_code == 200
         assert "the limit is 10,000" in str(response.context["adminform"].form.errors["body"])
         assert not Post.objects.exists()
@@ -166,10 +169,13 @@ class TestWritingInTheAdmin:
         )
         assert [r["text"] for r in response.json()["results"]] == ["reinforcement learning"]
 
-    def test_deleting_a_post_in_the_admin_removes_its_links(self, staff_client):
-        a, b = make_post("A"), make_post("B")
+    def test_deleting_a_post_in_the_admin_moves_it_to_the_trash(self, staff_client, client):
+        a, b = make_post("A"), make_post("B", slug="b")
         link(a, b)
         staff_client.post(reverse("admin:notes_post_delete", args=[b.pk]), {"post": "yes"})
+        assert client.get("/posts/b/").status_code == 404
+        assert Post.objects.trashed().filter(pk=b.pk).exists()
+        trash.empty_trash()
         assert not Post.objects.filter(pk=b.pk).exists()
         assert not Link.objects.exists()
 

@@ -385,7 +385,9 @@ def test_feature_tour_renders_each_construct():
 
 
 def test_mkdocs_admonitions_render_as_boxes_with_titles():
-    html = render('!!! note "Why it works"\n    The *noise* cancels.\n\n!!! danger\n    Careful.').html
+    html = render(
+        '!!! note "Why it works"\n    The *noise* cancels.\n\n!!! danger\n    Careful.'
+    ).html
     assert '<div class="admonition note">\n<p class="admonition-title">Why it works</p>' in html
     assert "<p>The <em>noise</em> cancels.</p>" in html
     assert '<div class="admonition danger">' in html

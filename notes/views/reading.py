@@ -3,15 +3,16 @@ preview drafts), paginates first, then prefetches what the page shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from notes import related, search
+from notes import related
 from notes.citation import blog_posting, citation_for, json_ld_script
 from notes.models import Link, Post, Series, Tag
 
@@ -97,36 +98,42 @@ class TagListView(TemplateView):
         return context
 
 
-@dataclass(frozen=True)
-class TagCombination:
-    """What a /tags/a+b/ page is about, shaped like a Tag for the template."""
-
-    tags: tuple[Tag, ...]
-    description_html = ""
-
-    @property
-    def name(self) -> str:
-        return " + ".join(tag.name for tag in self.tags)
+def public_tags():
+    """Tags at least one published post carries."""
+    return Tag.objects.filter(posts__in=Post.objects.published()).distinct()
 
 
 class TagDetailView(PublishedPaginationMixin, ListView):
+    """One tag's page, or /tags/a+b/: the posts that carry every one of the tags."""
+
     template_name = "notes/tag_detail.html"
     context_object_name = "posts"
 
     def get_queryset(self):
-        # /tags/a+b/ lists the posts carrying both. A tag only drafts carry is not public yet:
-        # its page is a 404 like the drafts'.
-        slugs = list(dict.fromkeys(self.kwargs["slug"].split("+")))
-        public = Tag.objects.filter(posts__in=Post.objects.published()).distinct()
-        found = {tag.slug: tag for tag in public.filter(slug__in=slugs)}
+        slugs = list(
+            dict.fromkeys(self.kwargs.get("slugs", self.kwargs.get("slug", "")).split("+"))
+        )
+        # A tag only drafts carry is not public yet: its page is a 404 like the drafts'.
+        found = {tag.slug: tag for tag in public_tags().filter(slug__in=slugs)}
         if len(found) != len(slugs):
             raise Http404("No such tag.")
-        tags = [found[slug] for slug in slugs]
-        self.tag = tags[0] if len(tags) == 1 else TagCombination(tuple(tags))
-        return card_posts(search.with_all_tags(Post.objects.published(), tags))
+        self.tags = [found[slug] for slug in slugs]
+        posts = Post.objects.published()
+        for tag in self.tags:
+            posts = posts.filter(tags=tag)
+        return card_posts(posts)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(tag=self.tag, **kwargs)
+        single = self.tags[0] if len(self.tags) == 1 else None
+        return super().get_context_data(
+            tag=single,
+            tags=self.tags,
+            heading=" + ".join(tag.name for tag in self.tags),
+            search_url=reverse("notes:search")
+            + "?"
+            + urlencode([("tag", t.slug) for t in self.tags]),
+            **kwargs,
+        )
 
 
 class SeriesDetailView(DetailView):

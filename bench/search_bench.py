@@ -1,0 +1,187 @@
+"""Search latency with 10,000 published posts: p50 and p95 of 200 requests to the search page.
+
+    .venv/bin/python bench/search_bench.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_dev .venv/bin/python bench/search_bench.py
+
+It works in a throwaway database, the way the test runner does (SQLite in memory; on
+PostgreSQL a database named kb_search_bench, dropped at the end), fills it with bulk_create,
+runs `reindex`, then times whole requests through Django's test client: parsing, the search,
+snippets, facets and the template. Nothing in the configured database is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kb.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "search-bench-only")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("KB_LOG_LEVEL", "WARNING")
+
+import django
+from django.conf import settings
+
+# No collectstatic manifest here; plain storage keeps {% static %} working with DEBUG off.
+settings.STORAGES["staticfiles"]["BACKEND"] = (
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+    None if "sqlite" in settings.DATABASES["default"]["ENGINE"] else "kb_search_bench"
+)
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from notes.models import Post, Tag  # noqa: E402
+
+# Posts are about a few topics each, as real notes are: a topic's words fill its posts, turn up
+# now and then elsewhere, and function words are everywhere.
+TOPIC_WORDS = [
+    "diffusion score matching denoising sampler noise schedule guidance",
+    "transformer attention softmax token embedding rotary position decoder",
+    "optimizer adam momentum gradient descent warmup decay regularization",
+    "kernel gaussian process posterior prior likelihood bayesian variational",
+    "reinforcement policy value reward agent bandit regret exploration",
+    "convolution image vision contrastive clip caption dataset benchmark",
+]
+CLUSTERS = [words.split() for words in TOPIC_WORDS] + [
+    [f"topic{c:02d}word{w:02d}" for w in range(16)] for c in range(44)
+]
+VOCABULARY = [word for cluster in CLUSTERS for word in cluster]
+FILLER_WORDS = (
+    "the a of and to in is that we this with for as on by it are be from which at an our"
+    " model models method results paper show shows work simple new approach used using"
+    " trained training train trains better than more each when while into over under"
+)
+FILLER = FILLER_WORDS.split(" ")
+RARE = [f"zeta{i:04d}" for i in range(2000)]
+
+
+def sentence(rng: random.Random, topics: list[list[str]], length: int) -> str:
+    words = []
+    for _ in range(length):
+        roll = rng.random()
+        if roll < 0.30:
+            words.append(rng.choice(rng.choice(topics)))
+        elif roll < 0.33:
+            words.append(rng.choice(VOCABULARY))
+        else:
+            words.append(rng.choice(FILLER))
+    if rng.random() < 0.2:
+        words[rng.randrange(length)] = rng.choice(RARE)
+    return " ".join(words).capitalize() + "."
+
+
+def fill(count: int, rng: random.Random) -> None:
+    author = get_user_model().objects.create_user("bench", password="bench-only-password")
+    tags = Tag.objects.bulk_create([Tag(name=cluster[0], slug=cluster[0]) for cluster in CLUSTERS])
+    now = timezone.now()
+    posts = []
+    for i in range(count):
+        topics = rng.sample(CLUSTERS, 3)
+        body = "\n\n".join(
+            " ".join(sentence(rng, topics, rng.randint(8, 20)) for _ in range(4)) for _ in range(5)
+        )
+        title = " ".join(rng.choice(topics[0]) for _ in range(rng.randint(2, 6))).capitalize()
+        posts.append(
+            Post(
+                title=title,
+                slug=f"post-{i}",
+                summary=sentence(rng, topics, 15) if rng.random() < 0.5 else "",
+                body=body,
+                excerpt=body[:200],
+                status=Post.Status.PUBLISHED,
+                published_at=now - datetime.timedelta(hours=rng.randint(1, 5 * 365 * 24)),
+                author=author,
+            )
+        )
+    Post.objects.bulk_create(posts, batch_size=500)
+    through = Post.tags.through
+    links = [
+        through(post_id=post.pk, tag_id=tag.pk)
+        for post in Post.objects.only("pk")
+        for tag in rng.sample(tags, rng.randint(0, 3))
+    ]
+    through.objects.bulk_create(links, batch_size=2000)
+
+
+def queries(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(shape, query) pairs: mostly topic words, as people search, and some worst cases."""
+    word = lambda: rng.choice(VOCABULARY)  # noqa: E731
+    shapes = {
+        "word": word,
+        "two words": lambda: f"{word()} {rng.choice(rng.choice(CLUSTERS))}",
+        "phrase": lambda: f'"{rng.choice(FILLER[23:])} {word()}"',
+        "exclusion": lambda: f"{word()} -{word()}",
+        "or": lambda: f"{word()} OR {word()}",
+        "tag filter": lambda: f"{word()} tag:{rng.choice(CLUSTERS)[0]}",
+        "rare word": lambda: rng.choice(RARE),
+        "common word": lambda: rng.choice(["training", "model", "results", "simple approach"]),
+    }
+    names = list(shapes)
+    return [(name, shapes[name]()) for name in (rng.choice(names) for _ in range(n))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        rng = random.Random(5)
+        started = time.perf_counter()
+        fill(args.posts, rng)
+        call_command("reindex", verbosity=0)
+        if connection.vendor == "postgresql":
+            # Autovacuum would analyze the bulk-loaded tables within a minute in production.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(
+            f"{connection.vendor}: {args.posts} posts loaded and indexed in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+
+        client = Client()
+        for _, q in queries(rng, 10):  # warm caches and connections; not timed
+            client.get("/search/", {"q": q})
+        timings: dict[str, list[float]] = {}
+        hits = []
+        for shape, q in queries(rng, args.queries):
+            start = time.perf_counter()
+            response = client.get("/search/", {"q": q})
+            timings.setdefault(shape, []).append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (q, response.status_code)
+            hits.append(response.context["paginator"].count)
+        every = [t for shape in timings.values() for t in shape]
+        cuts = statistics.quantiles(every, n=100)
+        print(
+            f"{len(every)} searches: p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, "
+            f"max {max(every):.1f} ms; median matches {statistics.median(hits):.0f}"
+        )
+        for shape, values in timings.items():
+            print(
+                f"  {shape:12} n={len(values):3} median {statistics.median(values):6.1f} ms, "
+                f"max {max(values):6.1f} ms"
+            )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from notes.backup import BackupError, restore_backup
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a `backup` archive. Refuses when the database already holds notes, unless "
+        "--force, which deletes them first. Existing users are kept."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Delete the posts, tags, series and links already here before restoring.",
+        )
+
+    def handle(self, *args, **options):
+        try:
+            with options["file"].open("rb") as file:
+                counts = restore_backup(file, force=options["force"])
+        except OSError as error:
+            raise CommandError(f"Cannot read {options['file']}: {error.strerror}") from None
+        except BackupError as error:
+            raise CommandError(f"Not restored: {error}.") from None
+        summary = ", ".join(f"{n} {label}" for label, n in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Restored {summary}."))

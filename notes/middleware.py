@@ -1,0 +1,87 @@
+"""Request-level guards: a request id for the logs, the client's real address behind a proxy,
+the login lockout page, and a clear refusal of NUL bytes before they reach the database."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from notes.logging import request_id_var
+
+# An id a trusted proxy already gave the request is kept, so its logs and ours line up.
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Tags the request, its log lines and its response with one id."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        trusted = settings.KB_BEHIND_PROXY and _INCOMING_ID.match(incoming)
+        request.id = incoming if trusted else uuid.uuid4().hex
+        token = request_id_var.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request.id
+        return response
+
+
+class RejectNullBytesMiddleware:
+    """An address with a NUL byte in its path or query string is a 404: nothing can live there.
+
+    PostgreSQL refuses NUL in text, so such a value would otherwise turn a search, a filter or
+    a lookup into a server error there while SQLite quietly accepts it. Form fields are left to
+    the forms: Django's CharField rejects NUL with a field error and keeps the author's text.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        values = [request.path, *request.GET.keys()]
+        values += [v for vs in request.GET.lists() for v in vs[1]]
+        if any("\x00" in value for value in values):
+            raise Http404("The address contains a NUL character (%00).")
+        return self.get_response(request)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of the person at the other end, for login throttling and logs.
+
+    Behind a proxy, REMOTE_ADDR is the proxy. Each proxy appends the address it saw to
+    X-Forwarded-For, so the entry `KB_PROXY_COUNT` places from the right is the last one a
+    proxy of ours wrote; anything further left came from the client and could be forged.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not settings.KB_BEHIND_PROXY:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if len(forwarded) < settings.KB_PROXY_COUNT:
+        return remote
+    return forwarded[-settings.KB_PROXY_COUNT]
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """The page a locked-out login sees: why, and when to try again."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = round(timedelta(hours=cool_off).total_seconds() / 60) if cool_off else None
+    return render(
+        request,
+        "403.html",
+        {"locked_out": True, "failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        status=429,
+    )

@@ -1,0 +1,420 @@
+"""Full-text search over posts: one small interface, a PostgreSQL and a SQLite engine behind it.
+
+PostgreSQL keeps a weighted tsvector per post (title A, summary and tags B, body C) in
+`notes_post_search`, under a GIN index. SQLite keeps an FTS5 table, `notes_post_fts`, with one
+column per field. Both are written explicitly by `index_post` (called from the services) rather
+than by triggers: Django rebuilds a SQLite table when a migration alters it, dropping its triggers.
+
+The index holds every post, drafts too. Who may see what is decided when searching, by filtering
+`Post.objects.published()`, so publishing, unpublishing or a scheduled date passing needs no
+re-index and a draft can never leak through a stale row.
+
+Ranking is a tier, then recency: a post whose title holds a searched term comes first, then one
+whose summary or tags do, then a body-only match; newer first within a tier. The engines'
+own scores (ts_rank, bm25) are not used, since they differ between engines and the same query
+must list the same posts in the same order on both.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from notes.models import Post, PostQuerySet
+from notes.search_query import SearchQuery, Term, fold
+
+PG_TABLE = "notes_post_search"
+FTS_TABLE = "notes_post_fts"
+SNIPPET_WORDS = 28
+# ts_headline parses the whole text it is given; past this many characters a match is rare
+# enough that the post's excerpt is shown instead.
+HEADLINE_CHARS = 20_000
+_MARK_START, _MARK_END = "\x02", "\x03"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]*\]:?")
+_HTML_TAG = re.compile(r"<[^>]{0,200}>")
+_MD_MARKUP = re.compile(r"[*#`>~|]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def search_language() -> str:
+    return getattr(settings, "KB_SEARCH_LANGUAGE", "english")
+
+
+def fts5_tokenizer(language: str) -> str:
+    # FTS5's only stemmer is Porter's, for English; other languages are matched unstemmed.
+    if language == "english":
+        return "porter unicode61 remove_diacritics 2"
+    return "unicode61 remove_diacritics 2"
+
+
+def plain_text(markdown: str) -> str:
+    """The words a reader sees, for indexing and snippets: link targets and markup dropped."""
+    text = _CONTROL.sub(" ", markdown)
+    text = _FOOTNOTE_REF.sub(" ", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _WIKILINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _HTML_TAG.sub(" ", text)
+    return " ".join(_MD_MARKUP.sub(" ", text).split())
+
+
+@dataclass(frozen=True)
+class Document:
+    """What one post puts in the index."""
+
+    post_id: int
+    title: str
+    summary: str
+    tags: str
+    body: str
+
+    @classmethod
+    def build(cls, post_id: int, title: str, summary: str, body: str, tags: Iterable[str]):
+        return cls(
+            post_id=post_id,
+            title=_CONTROL.sub(" ", title),
+            summary=plain_text(summary),
+            tags=" ".join(_CONTROL.sub(" ", t) for t in tags),
+            body=plain_text(body),
+        )
+
+
+# Which fields each ranking tier looks at, best first; everything else is the last tier.
+TIERS: tuple[tuple[str, ...], ...] = (("title",), ("summary", "tags"))
+
+
+class SqliteEngine:
+    def create(self, cursor) -> None:
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            f"title, summary, tags, body, tokenize = '{fts5_tokenizer(search_language())}')"
+        )
+
+    def drop(self, cursor) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+
+    def write(self, cursor, documents: Sequence[Document]) -> None:
+        self.remove(cursor, [d.post_id for d in documents])
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE} (rowid, title, summary, tags, body) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(d.post_id, d.title, d.summary, d.tags, d.body) for d in documents],
+        )
+
+    def remove(self, cursor, post_ids: Sequence[int]) -> None:
+        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(i,) for i in post_ids])
+
+    def analyze(self, cursor) -> None:
+        """FTS5 keeps no planner statistics."""
+
+    def matching(
+        self, cursor, clauses: Sequence[Sequence[Term]], fields: Sequence[str] = ()
+    ) -> RawSQL:
+        """The ids of the posts matching, as a subquery. FTS5 is asked once, here, and its ids
+        passed on as one parameter: the count, the page and both facets reuse them instead of
+        each running the MATCH again, which for a word most posts hold cost more than the rest
+        of the page together."""
+        expression = " AND ".join(
+            "(" + " OR ".join(_fts5_phrase(term) for term in clause) + ")" for clause in clauses
+        )
+        if fields:
+            expression = "{" + " ".join(fields) + "} : (" + expression + ")"
+        cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression])
+        ids = [row[0] for row in cursor.fetchall()]
+        # One parameter however many ids: SQLite caps a statement's parameters.
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+    def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
+        anywhere = " OR ".join(_fts5_phrase(term) for term in terms)
+        cursor.execute(
+            f"SELECT rowid, snippet({FTS_TABLE}, -1, %s, %s, '…', {SNIPPET_WORDS}) "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+            f"AND rowid IN ({', '.join(['%s'] * len(post_ids))})",
+            [_MARK_START, _MARK_END, "{summary body} : (" + anywhere + ")", *post_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _fts5_phrase(term: Term) -> str:
+    # Words hold only letters and digits, but quoting keeps FTS5 syntax out even so.
+    return '"' + " ".join(term.words).replace('"', '""') + '"'
+
+
+class PostgresEngine:
+    def create(self, cursor) -> None:
+        # No foreign key: the test runner's flush truncates Django's tables only, and a key
+        # pointing at notes_post would make that fail. `remove` and the published() join
+        # make up for it.
+        # The title's and the summary's vectors are kept apart too: ranking asks them for every
+        # match, and reading them is far cheaper than filtering the whole document's.
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (post_id bigint PRIMARY KEY, "
+            "snippet_text text NOT NULL, title_document tsvector NOT NULL, "
+            "summary_document tsvector NOT NULL, document tsvector NOT NULL)"
+        )
+        for column in (*_PG_COLUMNS.values(), "document"):
+            # Without fastupdate, a write goes straight into the index instead of a pending
+            # list that every search must scan until the next vacuum; a blog writes rarely.
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {PG_TABLE}_{column} ON {PG_TABLE} "
+                f"USING GIN ({column}) WITH (fastupdate = off)"
+            )
+            # With statistics, a word most posts hold makes the planner pick a sequential scan,
+            # which decompresses and tests every tsvector (30 ms for 10,000 posts); the GIN
+            # index answers the same in 3 ms. Without them it assumes a rare word and uses it.
+            cursor.execute(f"ALTER TABLE {PG_TABLE} ALTER COLUMN {column} SET STATISTICS 0")
+
+    def drop(self, cursor) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {PG_TABLE}")
+
+    def write(self, cursor, documents: Sequence[Document]) -> None:
+        language = search_language()
+        cursor.executemany(
+            f"INSERT INTO {PG_TABLE} AS s "
+            "(post_id, snippet_text, title_document, summary_document, document) "
+            "SELECT %s, %s, v.title, v.summary, "
+            "v.title || v.summary || setweight(to_tsvector(%s::regconfig, %s), 'C') "
+            "FROM (SELECT setweight(to_tsvector(%s::regconfig, %s), 'A') AS title, "
+            "setweight(to_tsvector(%s::regconfig, %s) || to_tsvector(%s::regconfig, %s), 'B') "
+            "AS summary) AS v "
+            "ON CONFLICT (post_id) DO UPDATE SET snippet_text = EXCLUDED.snippet_text, "
+            "title_document = EXCLUDED.title_document, "
+            "summary_document = EXCLUDED.summary_document, document = EXCLUDED.document",
+            [
+                (
+                    d.post_id,
+                    _snippet_source(d),
+                    *(language, _pg_words(d.body)),
+                    *(language, _pg_words(d.title)),
+                    *(language, _pg_words(d.summary)),
+                    *(language, _pg_words(d.tags)),
+                )
+                for d in documents
+            ],
+        )
+
+    def remove(self, cursor, post_ids: Sequence[int]) -> None:
+        cursor.execute(f"DELETE FROM {PG_TABLE} WHERE post_id = ANY(%s)", [list(post_ids)])
+
+    def analyze(self, cursor) -> None:
+        # A freshly filled table looks empty to the planner until autovacuum gets to it, and
+        # it then joins the posts to it in a nested loop, testing every tsvector.
+        cursor.execute(f"ANALYZE {PG_TABLE}")
+
+    def matching(
+        self, cursor, clauses: Sequence[Sequence[Term]], fields: Sequence[str] = ()
+    ) -> RawSQL:
+        """The ids of the posts matching, as a subquery the GIN index answers in a few ms, so
+        unlike FTS5 it is left in each query rather than run ahead."""
+        tsquery, params = _tsquery(clauses)
+        column = _PG_COLUMNS[tuple(fields)] if fields else "document"
+        return RawSQL(f"SELECT post_id FROM {PG_TABLE} WHERE {column} @@ {tsquery}", params)
+
+    def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
+        tsquery, params = _tsquery([terms])
+        options = (
+            f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=12"
+        )
+        cursor.execute(
+            f"SELECT post_id, ts_headline(%s::regconfig, left(snippet_text, {HEADLINE_CHARS}), "
+            f"{tsquery}, %s) FROM {PG_TABLE} WHERE post_id = ANY(%s)",
+            [search_language(), *params, options, list(post_ids)],
+        )
+        return dict(cursor.fetchall())
+
+
+# Where each ranking tier's words live, and the whole weighted document.
+_PG_COLUMNS = {("title",): "title_document", ("summary", "tags"): "summary_document"}
+
+
+def _pg_words(text: str) -> str:
+    """Text split where FTS5 would split it, so both engines see the same words (PostgreSQL's
+    parser would otherwise keep `weight-decay` or `3.11` whole)."""
+    return _NOT_WORD.sub(" ", fold(text))
+
+
+def _snippet_source(document: Document) -> str:
+    return f"{document.summary}\n\n{document.body}" if document.summary else document.body
+
+
+def _tsquery(clauses: Sequence[Sequence[Term]]) -> tuple[str, list[str]]:
+    """A tsquery built from parameters only: user text never becomes tsquery syntax."""
+    language = search_language()
+    sql_clauses, params = [], []
+    for clause in clauses:
+        sql_clauses.append(
+            "(" + " || ".join(["phraseto_tsquery(%s::regconfig, %s)"] * len(clause)) + ")"
+        )
+        for term in clause:
+            params += [language, str(term)]
+    # Bracketed whole: `@@` binds tighter than `&&`.
+    return "(" + " && ".join(sql_clauses) + ")", params
+
+
+def engine() -> SqliteEngine | PostgresEngine:
+    if connection.vendor == "postgresql":
+        return PostgresEngine()
+    if connection.vendor == "sqlite":
+        return SqliteEngine()
+    raise NotImplementedError(f"Search supports PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+# Writing the index.
+
+
+def index_post(post: Post) -> None:
+    """Put the post's current title, summary, tags and body in the index."""
+    tags = post.tags.values_list("name", flat=True)
+    document = Document.build(post.pk, post.title, post.summary, post.body, tags)
+    with connection.cursor() as cursor:
+        engine().write(cursor, [document])
+
+
+def index_posts(posts: Iterable[Post]) -> None:
+    for post in posts:
+        index_post(post)
+
+
+def unindex_post(post_id: int) -> None:
+    with connection.cursor() as cursor:
+        engine().remove(cursor, [post_id])
+
+
+def rebuild_index(post_model: type[Post] = Post, batch_size: int = 500) -> int:
+    """Drop and refill the whole index; returns how many posts it holds.
+
+    Takes the model so a migration can pass its historical one. Reads only the columns it needs,
+    in batches, so 10,000 posts need neither 10,000 queries nor all their bodies in memory.
+    """
+    search = engine()
+    with connection.cursor() as cursor:
+        # Recreated rather than emptied, so a changed KB_SEARCH_LANGUAGE takes effect on SQLite.
+        search.drop(cursor)
+        search.create(cursor)
+        ids = list(post_model.objects.order_by("pk").values_list("pk", flat=True))
+        through = post_model.tags.through
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            tags: dict[int, list[str]] = {}
+            for post_id, name in through.objects.filter(post_id__in=batch).values_list(
+                "post_id", "tag__name"
+            ):
+                tags.setdefault(post_id, []).append(name)
+            rows = post_model.objects.filter(pk__in=batch).values_list(
+                "pk", "title", "summary", "body"
+            )
+            search.write(
+                cursor,
+                [Document.build(pk, t, s, b, tags.get(pk, [])) for pk, t, s, b in rows],
+            )
+        search.analyze(cursor)
+    return len(ids)
+
+
+# Reading it.
+
+
+def _tagged(name: str) -> QuerySet:
+    """Ids of the posts carrying the tag, given by name (any case) or slug."""
+    links = Post.tags.through.objects
+    return links.filter(Q(tag__name__iexact=name) | Q(tag__slug__iexact=name)).values("post_id")
+
+
+def search_posts(query: SearchQuery, posts: PostQuerySet) -> PostQuerySet:
+    """The posts among `posts` matching the query, best first (see the module's docstring)."""
+    search = engine()
+    tiers = []
+    with connection.cursor() as cursor:
+        if query.has_text:
+            posts = posts.filter(pk__in=search.matching(cursor, query.clauses))
+            tiers = [
+                When(
+                    pk__in=search.matching(cursor, [query.terms], fields),
+                    then=Value(len(TIERS) - rank),
+                )
+                for rank, fields in enumerate(TIERS)
+            ]
+        if query.excluded:
+            posts = posts.exclude(pk__in=search.matching(cursor, [query.excluded]))
+    for tag in query.tags:
+        posts = posts.filter(pk__in=_tagged(tag))
+    for tag in query.excluded_tags:
+        posts = posts.exclude(pk__in=_tagged(tag))
+    if query.year:
+        posts = posts.filter(published_at__year=query.year)
+    if not tiers:
+        return posts.order_by("-published_at", "-pk")
+    # Ordered by the expression rather than an annotation, so counting leaves it out.
+    tier = Case(*tiers, default=Value(0), output_field=IntegerField())
+    return posts.order_by(tier.desc(), "-published_at", "-pk")
+
+
+def highlighted_snippets(query: SearchQuery, posts: Sequence[Post]) -> dict[int, SafeString]:
+    """For each post whose summary or body holds a searched word, a short passage with the
+    words in <mark>; one query for the whole page."""
+    if not (query.has_text and posts):
+        return {}
+    with connection.cursor() as cursor:
+        raw = engine().snippets(cursor, query.terms, [p.pk for p in posts])
+    return {pk: _marked(text) for pk, text in raw.items() if _MARK_START in (text or "")}
+
+
+def _marked(snippet: str) -> SafeString:
+    # The passage is the author's text: escaped first, then the engine's markers become tags.
+    html = escape(snippet).replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
+    return mark_safe(html)
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    label: str
+    value: str
+    count: int
+
+
+def tag_facets(matches: QuerySet, limit: int = 20) -> list[FacetCount]:
+    """The tags the matching posts carry, most common first."""
+    rows = (
+        Post.tags.through.objects.filter(post_id__in=matches.order_by().values("pk"))
+        .values("tag__name", "tag__slug")
+        .annotate(count=Count("post_id"))
+        .order_by("-count", "tag__name")[:limit]
+    )
+    return [FacetCount(r["tag__name"], r["tag__slug"], r["count"]) for r in rows]
+
+
+def year_facets(matches: QuerySet) -> list[FacetCount]:
+    """How many matching posts each year holds, newest year first.
+
+    Counted with one date range per year rather than by extracting each post's year: on SQLite
+    the extraction is a Python call per row, which dominated the page with thousands of matches.
+    """
+    span = Post.objects.aggregate(first=Min("published_at"), last=Max("published_at"))
+    if span["first"] is None:
+        return []
+    zone = timezone.get_current_timezone()
+    first, last = (timezone.localtime(span[k], zone).year for k in ("first", "last"))
+    starts = {y: datetime.datetime(y, 1, 1, tzinfo=zone) for y in range(first, last + 2)}
+    counts = matches.order_by().aggregate(
+        **{
+            str(year): Count(
+                "pk", filter=Q(published_at__gte=starts[year], published_at__lt=starts[year + 1])
+            )
+            for year in range(last, first - 1, -1)
+        }
+    )
+    return [FacetCount(year, year, count) for year, count in counts.items() if count]

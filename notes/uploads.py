@@ -1,0 +1,101 @@
+"""Images dropped into the editor: accepted only when Pillow decodes them as PNG, JPEG, GIF or
+WebP, and stored under a random name whose extension comes from what was decoded.
+
+The file name and content type the browser sends are never trusted: an HTML page named
+`x.png` or an SVG with a script would otherwise be served back from our own origin.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from PIL import Image, UnidentifiedImageError
+
+# Pillow's format name → the extension the stored file gets.
+ALLOWED_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+
+
+class RejectedUpload(Exception):
+    """An upload kb will not store; the message is shown to the author."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_image(data: bytes, *, max_pixels: int) -> str:
+    """The extension for `data` if it is a whole, reasonably sized image of an allowed format.
+
+    Raises RejectedUpload otherwise. The pixel count is checked from the header, before any
+    pixel is decoded, so a small file that would expand into gigabytes is refused cheaply.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice it; kb applies its own limit below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind = image.format
+                width, height = image.size
+                frames = getattr(image, "n_frames", 1)
+                if kind not in ALLOWED_FORMATS:
+                    raise RejectedUpload(
+                        f"{kind} images are not accepted; use PNG, JPEG, GIF or WebP."
+                    )
+                if width * height * frames > max_pixels:
+                    raise RejectedUpload(
+                        f"The image is {width:,} by {height:,} pixels"
+                        + (f" in {frames} frames" if frames > 1 else "")
+                        + f": too many pixels (the limit is {max_pixels:,})."
+                    )
+                image.verify()
+            # verify() leaves the image unusable; decoding every pixel catches truncation.
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+    except UnidentifiedImageError as exc:
+        raise RejectedUpload(
+            "This file is not an image kb accepts; use PNG, JPEG, GIF or WebP."
+        ) from exc
+    except Image.DecompressionBombError as exc:
+        raise RejectedUpload("The image has too many pixels to be decoded safely.") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise RejectedUpload(f"The image is damaged or incomplete ({exc}).") from exc
+    return ALLOWED_FORMATS[kind]
+
+
+def store_image(upload: UploadedFile) -> str:
+    """Check an uploaded file and save it; returns its public URL."""
+    limit = settings.KB_UPLOAD_MAX_BYTES
+    if upload.size is None or upload.size > limit:
+        raise RejectedUpload(
+            f"The file is larger than the {limit // (1024 * 1024)} MB limit.", status=413
+        )
+    data = upload.read()
+    extension = check_image(data, max_pixels=settings.KB_UPLOAD_MAX_PIXELS)
+    folder = timezone.now().strftime(settings.MARKDOWNX_MEDIA_PATH)
+    name = default_storage.save(f"{folder}{uuid.uuid4().hex}.{extension}", ContentFile(data))
+    return default_storage.url(name)
+
+
+@require_POST
+@staff_member_required
+def upload_image(request: HttpRequest) -> JsonResponse:
+    """markdownx's upload endpoint, same contract: `{"image_code": "![](url)"}` on success, and
+    the form-style `{"image": [message]}` with a 4xx status otherwise."""
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"image": ["Choose an image file to upload."]}, status=400)
+    try:
+        url = store_image(upload)
+    except RejectedUpload as exc:
+        return JsonResponse({"image": [str(exc)]}, status=exc.status)
+    return JsonResponse({"image_code": f"![]({url})"})

@@ -1,0 +1,124 @@
+"""The search page: /search/?q=…, ranked results with highlighted snippets, narrowed by the tag
+and year facets (`&tag=…`, repeatable, and `&year=…`). It reaches posts only through
+`Post.objects.published()`, so drafts are in no result, count or facet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.http import QueryDict
+from django.utils.safestring import SafeString
+from django.views.generic import ListView
+
+from notes.models import Post, Tag
+from notes.search import (
+    FacetCount,
+    highlighted_snippets,
+    search_posts,
+    tag_facets,
+    year_facets,
+)
+from notes.search_query import MAX_QUERY_CHARS, SearchQuery, clean_tag, parse
+from notes.views.reading import PublishedPaginationMixin, card_posts
+
+
+@dataclass(frozen=True)
+class Result:
+    post: Post
+    snippet: SafeString | str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A facet value or an active filter, with the address that adds or removes it."""
+
+    label: str
+    href: str
+    count: int | None = None
+
+
+def _year(value: str | None) -> int | None:
+    if value and value.isascii() and value.isdigit() and len(value) <= 4 and int(value) > 0:
+        return int(value)
+    return None
+
+
+def _href(params: QueryDict, **changes: list[str]) -> str:
+    params = params.copy()
+    params.pop("page", None)
+    for key, values in changes.items():
+        params.setlist(key, values)
+    return "?" + params.urlencode() if params else "?"
+
+
+class SearchView(PublishedPaginationMixin, ListView):
+    template_name = "notes/search.html"
+    context_object_name = "posts"
+
+    def get_queryset(self):
+        params = self.request.GET
+        self.text = " ".join(params.get("q", "").split())[:MAX_QUERY_CHARS]
+        self.tag_params = [t for t in (clean_tag(t) for t in params.getlist("tag")) if t]
+        self.query: SearchQuery = parse(self.text).narrowed(
+            tags=self.tag_params, year=_year(params.get("year"))
+        )
+        if self.query.is_empty:
+            self.matches = Post.objects.none()
+        else:
+            self.matches = search_posts(self.query, Post.objects.published())
+        return card_posts(self.matches)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = list(context["posts"])
+        snippets = highlighted_snippets(self.query, page)
+        context.update(
+            query_text=self.text,
+            searched=not self.query.is_empty,
+            results=[Result(post, snippets.get(post.pk, post.excerpt)) for post in page],
+            active_filters=self._active_filters(),
+            unknown_tags=self._unknown_tags(),
+            **self._facets(),
+        )
+        return context
+
+    def _facets(self) -> dict[str, list[Choice]]:
+        if self.query.is_empty:
+            return {"tag_facets": [], "year_facets": []}
+        params = self.request.GET
+        chosen = {t.lower() for t in self.query.tags}
+        tags = [
+            Choice(f.label, _href(params, tag=[*self.tag_params, f.value]), f.count)
+            for f in tag_facets(self.matches)
+            if f.value.lower() not in chosen and f.label.lower() not in chosen
+        ]
+        years: list[FacetCount] = [] if self.query.year else year_facets(self.matches)
+        return {
+            "tag_facets": tags,
+            "year_facets": [Choice(f.label, _href(params, year=[f.value]), f.count) for f in years],
+        }
+
+    def _active_filters(self) -> list[Choice]:
+        params = self.request.GET
+        filters = [
+            Choice(f"tag: {tag}", _href(params, tag=[t for t in self.tag_params if t != tag]))
+            for tag in self.tag_params
+        ]
+        if self.query.year:
+            filters.append(Choice(f"year: {self.query.year}", _href(params, year=[])))
+        return filters
+
+    def _unknown_tags(self) -> list[str]:
+        """Tags asked for that no post carries under that name or slug, to say so plainly."""
+        if not self.query.tags:
+            return []
+        wanted = Q()
+        for name in self.query.tags:
+            wanted |= Q(name__iexact=name) | Q(slug__iexact=name)
+        known = {
+            value.lower()
+            for tag in Tag.objects.filter(wanted).only("name", "slug")
+            for value in (tag.name, tag.slug)
+        }
+        return [name for name in self.query.tags if name.lower() not in known]

@@ -1,0 +1,464 @@
+"""What an attacker, a crawler or a load balancer meets: deploy settings, headers, login
+throttling, image uploads, input limits, NUL bytes, health checks and failure pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connection
+from django.test import Client, override_settings
+from PIL import Image
+
+from notes.logging import JsonFormatter
+from notes.models import Post, Tag
+from tests.factories import make_post, make_user
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+UPLOAD_URL = "/admin/markdownx/upload/"
+LOGIN_URL = "/admin/login/"
+PASSWORD = "correct horse battery staple"
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "kb-test-3f9a1c77e2b04d5e8a6c1b2d9e0f4a7c5b3d8e1f6a2c9b7d4e0f1a3c5b",
+    "DJANGO_ALLOWED_HOSTS": "notes.example.org",
+    "DJANGO_BEHIND_PROXY": "1",
+    "DJANGO_SECURE_SSL_REDIRECT": "1",
+    "DJANGO_SECURE_COOKIES": "1",
+    "DJANGO_HSTS_SECONDS": "31536000",
+    "DJANGO_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "DJANGO_HSTS_PRELOAD": "1",
+}
+
+
+class TestDeploySettings:
+    def test_production_environment_passes_the_deploy_check(self):
+        result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "no issues" in result.stdout
+
+    def test_the_deploy_check_catches_a_missing_hsts_setting(self):
+        env = {**PRODUCTION, "DJANGO_HSTS_SECONDS": "0"}
+        result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+        assert result.returncode != 0
+        assert "security.W004" in result.stderr + result.stdout
+
+
+class TestHeaders:
+    @pytest.mark.parametrize("path", ["/", "/tags/", "/no-such-page/", LOGIN_URL])
+    def test_html_responses_carry_a_strict_content_security_policy(self, client, path):
+        make_post("Something to list")
+        response = client.get(path)
+        policy = dict(
+            [*part.strip().split(" ", 1), ""][:2]
+            for part in response["Content-Security-Policy"].split(";")
+        )
+        assert policy["default-src"] == "'self'"
+        assert policy["script-src"] == "'self'"
+        assert policy["object-src"] == "'none'"
+        assert policy["base-uri"] == "'none'"
+        assert policy["frame-ancestors"] == "'none'"
+        assert "unsafe" not in response["Content-Security-Policy"]
+
+    def test_the_editor_page_carries_the_policy_too(self, staff_client):
+        response = staff_client.get("/admin/notes/post/add/")
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+
+    def test_referrer_policy_nosniff_and_request_id(self, client):
+        response = client.get("/")
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+    def test_an_incoming_request_id_is_kept_only_behind_a_proxy(self, client):
+        own = client.get("/", headers={"X-Request-ID": "lb-0123456789"})
+        assert own["X-Request-ID"] != "lb-0123456789"
+        with override_settings(KB_BEHIND_PROXY=True):
+            kept = client.get("/", headers={"X-Request-ID": "lb-0123456789"})
+        assert kept["X-Request-ID"] == "lb-0123456789"
+
+
+def failed_login(client: Client, username: str = "owner", **headers) -> object:
+    return client.post(
+        LOGIN_URL, {"username": username, "password": "wrong guess"}, headers=headers
+    )
+
+
+class TestLoginThrottling:
+    @pytest.fixture
+    def owner(self, db):
+        return make_user("owner", staff=True, is_superuser=True)
+
+    def test_after_five_failures_even_the_right_password_is_refused(self, owner, settings):
+        client = Client()
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert failed_login(client).status_code == 200
+        locked = failed_login(client)
+        assert locked.status_code == 429
+        assert "Too many failed log-ins" in locked.text
+        assert "Try again in 60 minutes" in locked.text
+
+        right = client.post(LOGIN_URL, {"username": "owner", "password": PASSWORD})
+        assert right.status_code == 429
+        assert "_auth_user_id" not in client.session
+
+    def test_a_lockout_is_per_user_and_address(self, owner, settings):
+        client = Client()
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(client)
+        elsewhere = Client(REMOTE_ADDR="198.51.100.7")
+        response = elsewhere.post(LOGIN_URL, {"username": "owner", "password": PASSWORD})
+        assert response.status_code == 302
+        assert failed_login(client, username="someone-else").status_code == 200
+
+    def test_the_cool_off_ends_the_lockout(self, owner, settings):
+        client = Client()
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(client)
+        settings.AXES_COOLOFF_TIME = 1 / 3600 / 1000  # a millisecond
+        response = client.post(LOGIN_URL, {"username": "owner", "password": PASSWORD})
+        assert response.status_code == 302
+
+    @override_settings(KB_BEHIND_PROXY=True, KB_PROXY_COUNT=1)
+    def test_behind_a_proxy_the_forwarded_client_address_is_locked(self, owner, settings):
+        client = Client(REMOTE_ADDR="10.0.0.2")  # the proxy
+        # The left entry is what the attacker sent; the proxy appended the address it saw.
+        attacker = {"X-Forwarded-For": "192.0.2.1, 203.0.113.9"}
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(client, **attacker)
+        assert failed_login(client, **attacker).status_code == 429
+        # Changing the forged part does not help; another real client is not locked out.
+        forged = {"X-Forwarded-For": "192.0.2.99, 203.0.113.9"}
+        assert failed_login(client, **forged).status_code == 429
+        owner_from_home = {"X-Forwarded-For": "198.51.100.20"}
+        response = client.post(
+            LOGIN_URL, {"username": "owner", "password": PASSWORD}, headers=owner_from_home
+        )
+        assert response.status_code == 302
+
+    def test_force_login_in_tests_still_works(self, staff_client):
+        assert staff_client.get("/admin/").status_code == 200
+
+
+def png_bytes(size: tuple[int, int] = (4, 3), fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge size: decoding it would need width * height pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def stored_files(media: Path) -> list[Path]:
+    return [p for p in media.rglob("*") if p.is_file()]
+
+
+class TestImageUploads:
+    @pytest.fixture(autouse=True)
+    def media(self, tmp_path, settings):
+        settings.MEDIA_ROOT = tmp_path / "media"
+        return settings.MEDIA_ROOT
+
+    def upload(self, client, name: str, data: bytes, content_type: str = "image/png"):
+        return client.post(
+            UPLOAD_URL,
+            {"image": SimpleUploadedFile(name, data, content_type=content_type)},
+            headers={"X-Requested-With": "XMLHttpRequest"},
+        )
+
+    def test_a_png_is_stored_under_a_random_name_and_returned_as_markdown(
+        self, staff_client, media
+    ):
+        response = self.upload(staff_client, "diagram.png", png_bytes())
+        assert response.status_code == 200
+        code = response.json()["image_code"]
+        match = re.fullmatch(r"!\[\]\(/media/uploads/\d{4}/\d{2}/([0-9a-f]{32})\.png\)", code)
+        assert match, code
+        [stored] = stored_files(media)
+        assert stored.name == f"{match.group(1)}.png"
+        assert stored.read_bytes() == png_bytes()
+
+    @pytest.mark.parametrize(
+        ("fmt", "extension"), [("JPEG", "jpg"), ("GIF", "gif"), ("WEBP", "webp")]
+    )
+    def test_the_extension_comes_from_the_decoded_format_not_the_name(
+        self, staff_client, media, fmt, extension
+    ):
+        response = self.upload(staff_client, "photo.png", png_bytes(fmt=fmt), "image/png")
+        assert response.status_code == 200
+        [stored] = stored_files(media)
+        assert stored.suffix == f".{extension}"
+
+    @pytest.mark.parametrize(
+        ("name", "data", "content_type"),
+        [
+            ("x.png", b"<!doctype html><script>alert(document.cookie)</script>", "image/png"),
+            (
+                "logo.svg",
+                b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
+                "image/svg+xml",
+            ),
+            (
+                "logo.png",
+                b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
+                "image/png",
+            ),
+            ("notes.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n", "application/pdf"),
+        ],
+    )
+    def test_anything_that_is_not_a_raster_image_is_refused(
+        self, staff_client, media, name, data, content_type
+    ):
+        response = self.upload(staff_client, name, data, content_type)
+        assert response.status_code == 400
+        assert "not an image kb accepts" in response.json()["image"][0]
+        assert stored_files(media) == []
+
+    def test_a_bmp_is_an_image_but_not_an_accepted_format(self, staff_client, media):
+        response = self.upload(staff_client, "old.png", png_bytes(fmt="BMP"))
+        assert response.status_code == 400
+        assert "BMP images are not accepted" in response.json()["image"][0]
+        assert stored_files(media) == []
+
+    def test_a_decompression_bomb_is_refused_before_decoding(self, staff_client, media):
+        response = self.upload(staff_client, "huge.png", png_header_only(20_000, 20_000))
+        assert response.status_code == 400
+        assert "too many pixels" in response.json()["image"][0]
+        assert stored_files(media) == []
+
+    def test_an_image_over_kbs_own_pixel_limit_is_refused(self, staff_client, media, settings):
+        settings.KB_UPLOAD_MAX_PIXELS = 10_000
+        response = self.upload(staff_client, "wide.png", png_header_only(200, 100))
+        assert response.status_code == 400
+        assert "200 by 100 pixels" in response.json()["image"][0]
+        assert stored_files(media) == []
+
+    def test_a_truncated_png_is_refused_with_a_message(self, staff_client, media):
+        whole = png_bytes((64, 64))
+        response = self.upload(staff_client, "cut.png", whole[: len(whole) // 2])
+        assert response.status_code == 400
+        assert "damaged or incomplete" in response.json()["image"][0]
+        assert stored_files(media) == []
+
+    def test_a_path_in_the_file_name_is_ignored(self, staff_client, media):
+        response = self.upload(staff_client, "../../../../etc/cron.d/evil.png", png_bytes())
+        assert response.status_code == 200
+        [stored] = stored_files(media)
+        assert stored.parent.parent.parent == media / "uploads"
+        assert "evil" not in response.json()["image_code"]
+
+    def test_a_file_over_the_size_limit_is_refused(self, staff_client, media, settings):
+        settings.KB_UPLOAD_MAX_BYTES = 1024
+        response = self.upload(staff_client, "big.png", png_bytes((300, 300), "BMP")[:2048])
+        assert response.status_code == 413
+        assert "larger than" in response.json()["image"][0]
+        assert stored_files(media) == []
+
+    def test_only_staff_may_upload(self, client, media):
+        client.force_login(make_user("reader"))
+        response = self.upload(client, "a.png", png_bytes())
+        assert response.status_code == 302
+        assert response["Location"].startswith(LOGIN_URL)
+        assert stored_files(media) == []
+
+    def test_the_upload_endpoint_only_accepts_posts(self, staff_client):
+        assert staff_client.get(UPLOAD_URL).status_code == 405
+
+
+def admin_post_form(**overrides) -> dict:
+    data = {
+        "title": "A title",
+        "slug": "",
+        "status": "draft",
+        "published_at_0": "",
+        "published_at_1": "",
+        "body": "Some text.",
+        "summary": "",
+        "source_url": "",
+        "new_tags": "",
+        "series": "",
+        "series_order": "",
+        "outgoing_links-TOTAL_FORMS": "0",
+        "outgoing_links-INITIAL_FORMS": "0",
+        "outgoing_links-MIN_NUM_FORMS": "0",
+        "outgoing_links-MAX_NUM_FORMS": "1000",
+        "update_notes-TOTAL_FORMS": "0",
+        "update_notes-INITIAL_FORMS": "0",
+        "update_notes-MIN_NUM_FORMS": "0",
+        "update_notes-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestInputLimits:
+    @pytest.mark.parametrize(
+        "field", ["title", "body", "summary", "new_tags", "slug", "source_url"]
+    )
+    def test_a_nul_byte_in_a_post_field_is_a_form_error(self, staff_client, staff_user, field):
+        values = {"title": "A title", "body": "Some text.", "source_url": "https://example.org"}
+        form = admin_post_form(author=str(staff_user.pk), **values)
+        form[field] = form.get(field, "") + "a\x00b"
+        response = staff_client.post("/admin/notes/post/add/", form)
+        assert response.status_code == 200
+        assert "errornote" in response.text
+        assert not Post.objects.exists()
+
+    def test_a_nul_byte_in_a_tag_name_is_a_form_error(self, staff_client):
+        response = staff_client.post("/admin/notes/tag/add/", {"name": "dif\x00fusion"})
+        assert response.status_code == 200
+        assert "Null characters are not allowed" in response.text
+        assert not Tag.objects.exists()
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/posts/a%00b/",
+            "/tags/%00/",
+            "/?page=%00",
+            "/?q=%00",
+            "/admin/notes/post/?q=a%00b",
+            "/admin/notes/post/?status=%00",
+            "/admin/autocomplete/?term=%00&app_label=notes&model_name=post&field_name=tags",
+        ],
+    )
+    def test_a_nul_byte_in_an_address_is_a_404_not_a_server_error(self, staff_client, path):
+        make_post("Present")
+        response = staff_client.get(path)
+        assert response.status_code == 404
+
+    def test_a_nul_byte_in_the_login_form_is_not_a_server_error(self, client):
+        response = client.post(LOGIN_URL, {"username": "own\x00er", "password": "x"})
+        assert response.status_code == 200
+
+    def test_too_many_fields_are_refused(self, staff_client, settings):
+        fields = {f"f{i}": "x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+        response = staff_client.post("/admin/notes/post/add/", fields)
+        assert response.status_code == 400
+
+    def test_an_oversized_body_is_refused(self, staff_client, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+        response = staff_client.post("/admin/notes/post/add/", {"body": "x" * 20_000})
+        assert response.status_code == 400
+
+    def test_markdown_over_the_length_limit_is_a_form_error(self, staff_client, staff_user):
+        from notes.models import MAX_BODY_CHARS
+
+        form = admin_post_form(author=str(staff_user.pk), body="x" * (MAX_BODY_CHARS + 1))
+        response = staff_client.post("/admin/notes/post/add/", form)
+        assert response.status_code == 200
+        assert "Ensure this value has at most" in response.text
+        assert not Post.objects.exists()
+
+
+class TestHealthAndFailurePages:
+    def test_healthz_checks_the_database(self, client):
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok"}
+        assert "no-cache" in response["Cache-Control"]
+
+    def test_healthz_is_503_when_the_database_is_down(self, client):
+        with mock.patch.object(
+            connection, "cursor", side_effect=OperationalError("connection refused")
+        ):
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["database"] == "unreachable"
+
+    def test_a_database_outage_shows_the_503_page(self):
+        client = Client(raise_request_exception=False)
+        with mock.patch.object(
+            connection, "cursor", side_effect=OperationalError("connection refused")
+        ):
+            response = client.get("/")
+        assert response.status_code == 503
+        assert "unavailable" in response.text.lower()
+        assert "Traceback" not in response.text
+        assert response["Retry-After"] == "30"
+
+    def test_a_bug_shows_the_500_page_in_the_sites_design(self):
+        client = Client(raise_request_exception=False)
+        with mock.patch(
+            "notes.views.reading.PostListView.get_queryset", side_effect=RuntimeError("bug")
+        ):
+            response = client.get("/")
+        assert response.status_code == 500
+        assert "Something went wrong" in response.text
+        assert 'class="site-header"' in response.text
+        assert "Content-Security-Policy" in response
+
+    def test_the_404_page_is_in_the_sites_design(self, client):
+        response = client.get("/posts/never-written/")
+        assert response.status_code == 404
+        assert 'class="site-header"' in response.text
+        assert "There is nothing at this address" in response.text
+
+    def test_the_403_page_is_in_the_sites_design(self, client):
+        client.force_login(make_user("helper", staff=True))  # staff, no permission on posts
+        response = client.get("/admin/notes/post/trash/")
+        assert response.status_code == 403
+        assert "Not allowed" in response.text
+        assert 'class="site-header"' in response.text
+
+
+class TestStructuredLogging:
+    def test_an_error_is_logged_as_json_with_its_request_id_and_context(self):
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter())
+        logger = logging.getLogger("django.request")
+        logger.addHandler(handler)
+        client = Client(raise_request_exception=False)
+        try:
+            with mock.patch(
+                "notes.views.reading.PostListView.get_queryset",
+                side_effect=RuntimeError("the list broke"),
+            ):
+                response = client.get("/?page=1")
+        finally:
+            logger.removeHandler(handler)
+        [line] = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert line["level"] == "ERROR"
+        assert line["request_id"] == response["X-Request-ID"]
+        assert line["method"] == "GET"
+        assert line["path"] == "/"
+        assert line["status_code"] == 500
+        assert "RuntimeError: the list broke" in line["exception"]
