@@ -46,8 +46,11 @@ format: $(STAMP)
 migrations-check: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+## bench: rendering, search and import speed (see README, "Performance")
 bench: $(STAMP)
-	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/render_bench.py --posts 1000
+	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/import_bench.py --files 1000
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
@@ -23,7 +23,7 @@ class PublishedPaginationMixin:
     paginate_by = settings.KB_POSTS_PER_PAGE
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = Paginator(queryset, page_size)
+        paginator = self.get_paginator(queryset, page_size)
         try:
             page = paginator.page(self.request.GET.get("page") or 1)
         except (PageNotAnInteger, EmptyPage) as exc:
