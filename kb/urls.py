@@ -27,6 +27,7 @@ urlpatterns = [
 ]
 
 # Shown when a database outage or a bug ends a request; see notes/views/health.py.
+handler400 = "notes.views.health.bad_request"
 handler500 = "notes.views.health.server_error"
 
 if settings.DEBUG:

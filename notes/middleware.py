@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -38,7 +39,8 @@ class RequestIdMiddleware:
 
 
 class RejectNullBytesMiddleware:
-    """An address with a NUL byte in its path or query string is a 404: nothing can live there.
+    """A NUL byte in the address is refused before any view sees it: in the path it is a 404
+    (nothing can live there), in the query string a 400 that says what is wrong.
 
     PostgreSQL refuses NUL in text, so such a value would otherwise turn a search, a filter or
     a lookup into a server error there while SQLite quietly accepts it. Form fields are left to
@@ -49,10 +51,13 @@ class RejectNullBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        values = [request.path, *request.GET.keys()]
-        values += [v for vs in request.GET.lists() for v in vs[1]]
-        if any("\x00" in value for value in values):
+        if "\x00" in request.path:
             raise Http404("The address contains a NUL character (%00).")
+        query = [*request.GET.keys(), *(v for _, values in request.GET.lists() for v in values)]
+        if any("\x00" in value for value in query):
+            raise BadRequest(
+                "The address contains a NUL character (%00), which no search or page uses."
+            )
         return self.get_response(request)
 
 

@@ -63,7 +63,7 @@ class TestHomePage:
         assert 'href="?page=2"' in first.text and 'rel="next"' in first.text
         assert 'aria-current="page">3<' in third.text
 
-    @pytest.mark.parametrize("page", ["abc", "0", "-1", "999999", "1.5", "%00"])
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "999999", "1.5", "2x"])
     def test_bad_page_numbers_are_404(self, client, page):
         make_post()
         assert client.get(f"/?page={page}").status_code == 404

@@ -352,17 +352,30 @@ class TestInputLimits:
         [
             "/posts/a%00b/",
             "/tags/%00/",
+            "/admin/notes/post/a%00/change/",
+        ],
+    )
+    def test_a_nul_byte_in_a_path_is_a_404_not_a_server_error(self, staff_client, path):
+        make_post("Present")
+        response = staff_client.get(path)
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize(
+        "path",
+        [
             "/?page=%00",
-            "/?q=%00",
+            "/search/?q=%00",
+            "/search/?q=needle&tag=a%00b",
             "/admin/notes/post/?q=a%00b",
             "/admin/notes/post/?status=%00",
             "/admin/autocomplete/?term=%00&app_label=notes&model_name=post&field_name=tags",
         ],
     )
-    def test_a_nul_byte_in_an_address_is_a_404_not_a_server_error(self, staff_client, path):
+    def test_a_nul_byte_in_a_query_is_a_clear_400(self, staff_client, path):
         make_post("Present")
         response = staff_client.get(path)
-        assert response.status_code == 404
+        assert response.status_code == 400
+        assert "NUL character" in response.content.decode()
 
     def test_a_nul_byte_in_the_login_form_is_not_a_server_error(self, client):
         response = client.post(LOGIN_URL, {"username": "own\x00er", "password": "x"})

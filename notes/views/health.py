@@ -8,8 +8,9 @@ import logging
 import sys
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
 
@@ -29,6 +30,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("Health check: the database did not answer", exc_info=True)
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 handler, in the site's design, saying what was wrong when kb itself refused
+    the request (a BadRequest); other refusals, such as a forged Host header, say nothing more."""
+    message = str(exception) if isinstance(exception, BadRequest) else ""
+    body = loader.render_to_string("400.html", {"message": message}, request=request)
+    return HttpResponseBadRequest(body)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
