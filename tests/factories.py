@@ -66,3 +66,28 @@ def make_scheduled(title: str | None = None, **extra) -> Post:
 
 def link(source: Post, target: Post, note: str = "") -> Link:
     return Link.objects.create(source=source, target=target, note=note)
+
+
+def admin_post_form(**overrides) -> dict:
+    """What the admin's post form posts: every field and both inlines' management forms."""
+    data = {
+        "title": "A title",
+        "slug": "",
+        "status": "draft",
+        "published_at_0": "",
+        "published_at_1": "",
+        "body": "Some text.",
+        "summary": "",
+        "source_url": "",
+        "new_tags": "",
+        "series": "",
+        "series_order": "",
+    }
+    for inline in ("outgoing_links", "update_notes"):
+        data |= {
+            f"{inline}-TOTAL_FORMS": "0",
+            f"{inline}-INITIAL_FORMS": "0",
+            f"{inline}-MIN_NUM_FORMS": "0",
+            f"{inline}-MAX_NUM_FORMS": "1000",
+        }
+    return data | overrides

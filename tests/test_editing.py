@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from notes import trash
 from notes.models import Link, Post, Tag
-from tests.factories import link, make_draft, make_post, make_tag, make_user
+from tests.factories import admin_post_form, link, make_draft, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -14,29 +14,12 @@ ADD_URL = "/admin/notes/post/add/"
 
 
 def post_form(**overrides) -> dict:
-    data = {
+    defaults = {
         "title": "Notes on score matching",
-        "slug": "",
         "status": "published",
-        "published_at_0": "",
-        "published_at_1": "",
         "body": "Score matching fits $\\nabla_x \\log p(x)$ directly.",
-        "summary": "",
-        "source_url": "",
-        "new_tags": "",
-        "series": "",
-        "series_order": "",
-        "outgoing_links-TOTAL_FORMS": "0",
-        "outgoing_links-INITIAL_FORMS": "0",
-        "outgoing_links-MIN_NUM_FORMS": "0",
-        "outgoing_links-MAX_NUM_FORMS": "1000",
-        "update_notes-TOTAL_FORMS": "0",
-        "update_notes-INITIAL_FORMS": "0",
-        "update_notes-MIN_NUM_FORMS": "0",
-        "update_notes-MAX_NUM_FORMS": "1000",
     }
-    data.update(overrides)
-    return data
+    return admin_post_form(**(defaults | overrides))
 
 
 class TestWritingInTheAdmin:

@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from notes import revisions, services, trash
 from notes.models import Link, Post, Revision
-from tests.factories import link, make_post, make_tag
-from tests.test_security import admin_post_form
+from tests.factories import admin_post_form, link, make_post, make_tag
 
 pytestmark = pytest.mark.django_db
 

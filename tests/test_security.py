@@ -23,7 +23,7 @@ from PIL import Image
 
 from notes.logging import JsonFormatter
 from notes.models import Post, Tag
-from tests.factories import make_post, make_user
+from tests.factories import admin_post_form, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -300,32 +300,6 @@ class TestImageUploads:
 
     def test_the_upload_endpoint_only_accepts_posts(self, staff_client):
         assert staff_client.get(UPLOAD_URL).status_code == 405
-
-
-def admin_post_form(**overrides) -> dict:
-    data = {
-        "title": "A title",
-        "slug": "",
-        "status": "draft",
-        "published_at_0": "",
-        "published_at_1": "",
-        "body": "Some text.",
-        "summary": "",
-        "source_url": "",
-        "new_tags": "",
-        "series": "",
-        "series_order": "",
-        "outgoing_links-TOTAL_FORMS": "0",
-        "outgoing_links-INITIAL_FORMS": "0",
-        "outgoing_links-MIN_NUM_FORMS": "0",
-        "outgoing_links-MAX_NUM_FORMS": "1000",
-        "update_notes-TOTAL_FORMS": "0",
-        "update_notes-INITIAL_FORMS": "0",
-        "update_notes-MIN_NUM_FORMS": "0",
-        "update_notes-MAX_NUM_FORMS": "1000",
-    }
-    data.update(overrides)
-    return data
 
 
 class TestInputLimits:
