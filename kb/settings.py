@@ -114,6 +114,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite creates the file but not its folder; a fresh clone has no data/ yet.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Requests wait for a writer instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

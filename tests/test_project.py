@@ -50,6 +50,37 @@ class TestDemoContent:
         assert list(Post.objects.values_list("title", flat=True)) == ["Mine"]
 
 
+class TestFirstRun:
+    def test_a_fresh_checkout_migrates_and_loads_the_demo_into_a_new_data_folder(self, tmp_path):
+        """What `make run` does before serving, in a data folder that doesn't exist yet."""
+        env = {
+            "PATH": os.environ["PATH"],
+            "DJANGO_DEBUG": "1",
+            "KB_DATA_DIR": str(tmp_path / "new"),
+        }
+        count = "from notes.models import Post; print(Post.objects.published().count())"
+        outputs = []
+        for command in (
+            ["migrate", "--noinput"],
+            ["load_demo", "--if-empty"],
+            ["ensure_admin"],
+            ["shell", "-c", count],
+        ):
+            result = subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+            outputs.append(result.stdout)
+        assert (tmp_path / "new" / "kb.sqlite3").exists()
+        assert "Created admin account 'admin' with password:" in outputs[2]
+        assert int(outputs[3].split()[-1]) >= 10
+
+
 class TestAdminAccount:
     @pytest.mark.django_db
     def test_ensure_admin_generates_and_prints_a_password_once(self, capsys, monkeypatch):
