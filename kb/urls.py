@@ -1,9 +1,10 @@
-from django.conf import settings
-from django.conf.urls.static import static
-from django.contrib import admin
-from django.urls import include, path
+import re
 
-from notes.uploads import upload_image
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from notes.uploads import serve_upload, upload_image
 from notes.views.health import healthz
 from notes.views.preview import markdown_preview
 
@@ -30,6 +31,8 @@ urlpatterns = [
 handler400 = "notes.views.health.bad_request"
 handler500 = "notes.views.health.server_error"
 
-if settings.DEBUG:
-    # In production the web server serves uploads (README, "Deployment").
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded images: the web server in front should serve them (README, "Deployment"); without
+# one, KB_SERVE_MEDIA=1 (the default with DEBUG) lets kb send them itself.
+urlpatterns.append(
+    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", serve_upload)
+)

@@ -16,9 +16,10 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views import static
+from django.views.decorators.http import require_GET, require_POST
 from PIL import Image, UnidentifiedImageError
 
 # Pillow's format name → the extension the stored file gets.
@@ -99,3 +100,17 @@ def upload_image(request: HttpRequest) -> JsonResponse:
     except RejectedUpload as exc:
         return JsonResponse({"image": [str(exc)]}, status=exc.status)
     return JsonResponse({"image_code": f"![]({url})"})
+
+
+@require_GET
+def serve_upload(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded images, when no web server in front serves /media/ (KB_SERVE_MEDIA=1, as in
+    docker compose). Only files the upload view stored, which Pillow verified, live there; they
+    are still sent as inert data: no sniffing, and a sandbox that runs nothing."""
+    if not settings.KB_SERVE_MEDIA:
+        raise Http404("Media are served by the web server.")
+    response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    # Stored names are random and never reused, so a file never changes.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -191,6 +191,8 @@ class TestDockerCompose:
         assert web["environment"]["DATABASE_URL"].startswith("postgres://")
         assert "@db:5432/" in web["environment"]["DATABASE_URL"]
         assert web["environment"]["DJANGO_DEBUG"] == "0"
+        assert web["environment"]["KB_SERVE_MEDIA"] == "1"
+        assert "media:/data/media" in web["volumes"]
         assert "DJANGO_SECRET_KEY" in web["environment"]
 
     def test_dockerfile_runs_migrations_collectstatic_and_gunicorn(self):

@@ -215,6 +215,30 @@ class TestImageUploads:
         assert stored.name == f"{match.group(1)}.png"
         assert stored.read_bytes() == png_bytes()
 
+    def test_kb_can_serve_an_uploaded_image_as_inert_data(self, staff_client, client, settings):
+        settings.KB_SERVE_MEDIA = True
+        url = re.search(
+            r"\((.+)\)", self.upload(staff_client, "a.png", png_bytes()).json()["image_code"]
+        )[1]
+
+        response = client.get(url)
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/png"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response["Content-Security-Policy"]
+        assert b"".join(response.streaming_content) == png_bytes()
+        escape = client.get("/media/%2e%2e/kb/settings.py")
+        assert escape.status_code in (400, 404) and b"SECRET_KEY" not in escape.content
+        assert client.get("/media/uploads/missing.png").status_code == 404
+
+    def test_media_are_left_to_the_web_server_unless_asked(self, staff_client, client, settings):
+        settings.KB_SERVE_MEDIA = False
+        url = re.search(
+            r"\((.+)\)", self.upload(staff_client, "a.png", png_bytes()).json()["image_code"]
+        )[1]
+        assert client.get(url).status_code == 404
+
     @pytest.mark.parametrize(
         ("fmt", "extension"), [("JPEG", "jpg"), ("GIF", "gif"), ("WEBP", "webp")]
     )
