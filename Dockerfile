@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     KB_DATA_DIR=/data
 
 WORKDIR /app
-RUN useradd --create-home --uid 1000 kb && mkdir -p /data && chown kb /data
+# The media volume is created from this folder, so it starts out owned by kb.
+RUN useradd --create-home --uid 1000 kb && mkdir -p /data/media && chown -R kb /data
 
 COPY pyproject.toml README.md ./
 RUN pip install --upgrade pip && pip install .
