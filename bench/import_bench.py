@@ -34,49 +34,14 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
+from vocabulary import ML_WORDS  # noqa: E402
 
 from notes.importers import import_markdown  # noqa: E402
 from notes.models import Link, Post  # noqa: E402
 
-WORDS = [
-    "model",
-    "gradient",
-    "token",
-    "layer",
-    "attention",
-    "weight",
-    "sample",
-    "noise",
-    "policy",
-    "reward",
-    "value",
-    "network",
-    "batch",
-    "update",
-    "step",
-    "error",
-    "signal",
-    "feature",
-    "space",
-    "vector",
-    "matrix",
-    "kernel",
-    "prior",
-    "posterior",
-    "variance",
-    "estimate",
-    "schedule",
-    "embedding",
-    "decoder",
-    "encoder",
-    "loss",
-    "entropy",
-    "sequence",
-]
-
 
 def sentence(rng: random.Random) -> str:
-    words = rng.choices(WORDS, k=rng.randint(8, 16))
+    words = rng.choices(ML_WORDS, k=rng.randint(8, 16))
     return " ".join(words).capitalize() + "."
 
 

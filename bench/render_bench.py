@@ -18,63 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from vocabulary import FUNCTION_WORDS, ML_WORDS
+
 from notes.rendering import WikiTarget, render_markdown
 
-VOCABULARY = [
-    "model",
-    "training",
-    "data",
-    "loss",
-    "gradient",
-    "layer",
-    "token",
-    "attention",
-    "weight",
-    "sample",
-    "noise",
-    "policy",
-    "reward",
-    "value",
-    "network",
-    "batch",
-    "update",
-    "step",
-    "error",
-    "signal",
-    "feature",
-    "space",
-    "vector",
-    "matrix",
-    "kernel",
-    "prior",
-    "posterior",
-    "estimate",
-    "variance",
-    "bias",
-    "scale",
-    "mean",
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "in",
-    "is",
-    "that",
-    "we",
-    "with",
-    "for",
-    "on",
-    "by",
-    "this",
-    "as",
-    "from",
-    "it",
-    "are",
-    "be",
-    "can",
-    "which",
-]
+VOCABULARY = [*ML_WORDS, *FUNCTION_WORDS]
 
 FORMULAS = (
     r"\frac{{\partial L}}{{\partial w_{{{i}}}}}",

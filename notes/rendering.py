@@ -142,12 +142,6 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
     )
 
 
-def render_inline_plain(text: str) -> str:
-    """Plain text of one line of Markdown (a title, a link label)."""
-    tokens = _MARKDOWN.parseInline(text, {})
-    return _plain_text(tokens[0].children or [], {}) if tokens else ""
-
-
 def markdownify(text: str) -> str:
     """Admin preview: the stored rendering, with problems listed on top."""
     try:

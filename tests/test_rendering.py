@@ -16,7 +16,6 @@ from notes.rendering import (
     Rendered,
     WikiTarget,
     markdownify,
-    render_inline_plain,
     render_markdown,
 )
 from notes.sanitizing import ALLOWED_TAGS
@@ -355,10 +354,6 @@ def test_code_and_formulas_add_reading_time_but_not_words():
 def test_empty_body_has_no_reading_time():
     rendered = render("")
     assert (rendered.reading_time, rendered.word_count, rendered.summary) == (0, 0, "")
-
-
-def test_render_inline_plain_strips_markup():
-    assert render_inline_plain("The *new* `CLIP` [paper](/x/)") == "The new CLIP paper"
 
 
 # --- Markdown features -----------------------------------------------------

@@ -37,16 +37,12 @@ class PublishedPaginationMixin:
         return context
 
 
-def card_posts(queryset):
-    return queryset.for_listing()
-
-
 class PostListView(PublishedPaginationMixin, ListView):
     template_name = "notes/post_list.html"
     context_object_name = "posts"
 
     def get_queryset(self):
-        return card_posts(Post.objects.published())
+        return Post.objects.published().for_listing()
 
 
 class PostDetailView(DetailView):
@@ -121,7 +117,7 @@ class TagDetailView(PublishedPaginationMixin, ListView):
         posts = Post.objects.published()
         for tag in self.tags:
             posts = posts.filter(tags=tag)
-        return card_posts(posts)
+        return posts.for_listing()
 
     def get_context_data(self, **kwargs):
         single = self.tags[0] if len(self.tags) == 1 else None
@@ -142,7 +138,7 @@ class SeriesDetailView(DetailView):
     model = Series
 
     def get_queryset(self):
-        parts = card_posts(Post.objects.published()).order_by("series_order", "published_at")
+        parts = Post.objects.published().for_listing().order_by("series_order", "published_at")
         return Series.objects.prefetch_related(Prefetch("posts", parts, to_attr="parts"))
 
     def get_object(self, queryset=None):

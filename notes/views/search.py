@@ -20,7 +20,7 @@ from notes.search import (
     year_facets,
 )
 from notes.search_query import MAX_QUERY_CHARS, SearchQuery, clean_tag, parse
-from notes.views.reading import PublishedPaginationMixin, card_posts
+from notes.views.reading import PublishedPaginationMixin
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class SearchView(PublishedPaginationMixin, ListView):
             self.matches = Post.objects.none()
         else:
             self.matches = search_posts(self.query, Post.objects.published())
-        return card_posts(self.matches)
+        return self.matches.for_listing()
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
