@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres e2e lint format migrations-check bench clean
+.PHONY: run test test-postgres e2e lint format migrations-check bench bench-quick bench-parts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,16 @@ format: $(STAMP)
 migrations-check: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
-## bench: rendering, search and import speed (see README, "Performance")
+## bench: the site under gunicorn with 10,000 posts (README, "Performance"); DATABASE_URL picks the engine
 bench: $(STAMP)
+	$(BIN)/python bench/site_bench.py
+
+## bench-quick: the same with 1,000 posts and short runs
+bench-quick: $(STAMP)
+	$(BIN)/python bench/site_bench.py --quick
+
+## bench-parts: rendering, search and import speed, each on its own
+bench-parts: $(STAMP)
 	$(BIN)/python bench/render_bench.py --posts 1000
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/import_bench.py --files 1000

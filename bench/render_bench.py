@@ -18,29 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vocabulary import FUNCTION_WORDS, ML_WORDS
+from vocabulary import CODE, FORMULAS, FUNCTION_WORDS, ML_WORDS, SHELL
 
 from notes.rendering import WikiTarget, render_markdown
 
 VOCABULARY = [*ML_WORDS, *FUNCTION_WORDS]
-
-FORMULAS = (
-    r"\frac{{\partial L}}{{\partial w_{{{i}}}}}",
-    r"\sum_{{j=1}}^{{{i}}} x_j^2",
-    r"\mathcal{{N}}(\mu_{{{i}}}, \Sigma)",
-    r"\text{{softmax}}(\frac{{QK^\top}}{{\sqrt{{d_{{{i}}}}}}})V",
-    r"\begin{{bmatrix}} a_{{{i}}} \\ b \end{{bmatrix}}",
-)
-
-CODE = '''```python
-def step_{i}(params, grads, lr=1e-3):
-    """One plain SGD step."""
-    return {{name: p - lr * grads[name] for name, p in params.items()}}
-```'''
-
-SHELL = """```bash
-python train.py --epochs {i} --batch-size 64 | tee log-{i}.txt
-```"""
 
 
 def make_post(index: int, rng: random.Random) -> str:

@@ -36,6 +36,8 @@ settings.STORAGES["staticfiles"]["BACKEND"] = (
 settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
     None if "sqlite" in settings.DATABASES["default"]["ENGINE"] else "kb_search_bench"
 )
+# The search itself is measured, never a cached copy of its page.
+settings.KB_PAGE_CACHE_SECONDS = 0
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -44,45 +46,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from vocabulary import CLUSTERS, FILLER, RARE, VOCABULARY, sentence  # noqa: E402
 
 from notes.models import Post, Tag  # noqa: E402
-
-# Posts are about a few topics each, as real notes are: a topic's words fill its posts, turn up
-# now and then elsewhere, and function words are everywhere.
-TOPIC_WORDS = [
-    "diffusion score matching denoising sampler noise schedule guidance",
-    "transformer attention softmax token embedding rotary position decoder",
-    "optimizer adam momentum gradient descent warmup decay regularization",
-    "kernel gaussian process posterior prior likelihood bayesian variational",
-    "reinforcement policy value reward agent bandit regret exploration",
-    "convolution image vision contrastive clip caption dataset benchmark",
-]
-CLUSTERS = [words.split() for words in TOPIC_WORDS] + [
-    [f"topic{c:02d}word{w:02d}" for w in range(16)] for c in range(44)
-]
-VOCABULARY = [word for cluster in CLUSTERS for word in cluster]
-FILLER_WORDS = (
-    "the a of and to in is that we this with for as on by it are be from which at an our"
-    " model models method results paper show shows work simple new approach used using"
-    " trained training train trains better than more each when while into over under"
-)
-FILLER = FILLER_WORDS.split(" ")
-RARE = [f"zeta{i:04d}" for i in range(2000)]
-
-
-def sentence(rng: random.Random, topics: list[list[str]], length: int) -> str:
-    words = []
-    for _ in range(length):
-        roll = rng.random()
-        if roll < 0.30:
-            words.append(rng.choice(rng.choice(topics)))
-        elif roll < 0.33:
-            words.append(rng.choice(VOCABULARY))
-        else:
-            words.append(rng.choice(FILLER))
-    if rng.random() < 0.2:
-        words[rng.randrange(length)] = rng.choice(RARE)
-    return " ".join(words).capitalize() + "."
 
 
 def fill(count: int, rng: random.Random) -> None:

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "notes.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session and everything after it, so a cached page costs one small query.
+    "notes.page_cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,7 +126,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -208,12 +209,43 @@ AXES_CLIENT_IP_CALLABLE = "notes.middleware.client_ip"
 AXES_LOCKOUT_CALLABLE = "notes.middleware.lockout_response"
 AXES_VERBOSE = False
 
+
+
+def cache_from_url(url: str) -> dict:
+    """A CACHES entry from a URL: locmem:// (each process its own, the default), redis://
+    or rediss:// (shared by every worker and server), file:///path, or dummy:// (no caching)."""
+    scheme = url.partition("://")[0].lower()
+    if scheme == "locmem":
+        # Bounded, as each worker holds its own copy: about 2,000 compressed pages, ~20 MB.
+        max_entries = int(env_str("KB_CACHE_MAX_ENTRIES", "2000"))
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "kb",
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
+        }
+    if scheme in {"redis", "rediss", "unix"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file":
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": url.partition("://")[2],
+        }
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with locmem://, redis://, rediss://, unix://, file:// or "
+        f"dummy://, not {url!r}"
+    )
+
+
+# Several servers should share a Redis; one server is well served by the default.
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "kb",
-    }
+    "default": cache_from_url(env_str("CACHE_URL", "") or env_str("REDIS_URL", "") or "locmem://")
 }
+# Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off.
+KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", str(24 * 3600)))
+KB_PAGE_CACHE_ALIAS = "default"
+KB_PAGE_CACHE_SKIP = ["/admin/", "/healthz", f"/{MEDIA_URL}", f"/{STATIC_URL}"]
 
 # The site's identity, shown in the header, feeds and meta tags.
 KB_SITE_TITLE = env_str("KB_SITE_TITLE", "kb")

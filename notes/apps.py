@@ -5,3 +5,8 @@ class NotesConfig(AppConfig):
     name = "notes"
     verbose_name = "Notes"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from notes import site_state
+
+        site_state.connect_signals()

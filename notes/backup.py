@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from notes import search
 from notes.exporters import media_names
+from notes.models import SiteState
 
 FORMAT = "kb-backup"
 FORMAT_VERSION = 1
@@ -45,11 +46,12 @@ USER_FIELDS_WITHOUT_SECRETS = [
 
 def notes_models() -> list[type[models.Model]]:
     """Every table of the notes app, so a model added later is backed up without a change here.
-    Foreign keys are checked at commit, so the order only matters for reading the file."""
+    Foreign keys are checked at commit, so the order only matters for reading the file.
+    SiteState is the page cache's bookkeeping, not content: a restore starts it afresh."""
     return [
         model
         for model in apps.get_app_config("notes").get_models()
-        if model._meta.managed and not model._meta.proxy
+        if model._meta.managed and not model._meta.proxy and model is not SiteState
     ]
 
 

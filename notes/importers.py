@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
-from notes import frontmatter, services
+from notes import frontmatter, services, site_state
 from notes.models import MAX_BODY_CHARS, Link, Post, Series, Tag, UpdateNote
 from notes.rendering import MAX_SQUARE_BRACKETS
 from notes.slugs import slug_base
@@ -744,6 +744,8 @@ def _save(post: Post, data: PostData, lookups: _Lookups, author) -> Post:
         UpdateNote.objects.bulk_create(
             UpdateNote(post=post, date=date, text=text) for date, text in data.updates
         )
+    # The two writes above send no signals; the page cache must still hear of them.
+    site_state.mark_changed()
     return post
 
 

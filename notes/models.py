@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import datetime
+import json
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +17,15 @@ from markdownx.models import MarkdownxField
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
+
+
+def id_list(ids: Iterable[int]) -> RawSQL:
+    """Ids for `pk__in=`, as a subquery with one parameter however many there are: both
+    engines cap a statement's parameters, and a list of thousands is common in search."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
 
 
 class PostQuerySet(models.QuerySet):
@@ -366,3 +378,22 @@ class Revision(models.Model):
     @property
     def tag_names(self) -> list[str]:
         return [line for line in self.tags.splitlines() if line]
+
+
+class SiteState(models.Model):
+    """One row saying when the public site last changed, which the page cache keys on.
+
+    Every write a public page could show replaces `token` inside its own transaction, so a page
+    cached under the old token is never served again, by any worker or server. A scheduled post
+    changes the site with no write at all: readers notice its time has come through
+    `next_publication_at` (notes/site_state.py).
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+    # False after every change, until a reader has looked up the next scheduled post.
+    schedule_known = models.BooleanField(default=False)
+    next_publication_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -4,11 +4,12 @@ through `Post.objects.published()`."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Q, Subquery
 
-from notes.models import Link, Post
+from notes.models import Link, Post, id_list
 
 RELATED_LIMIT = 5
 # A cross-link is a deliberate "read this too" from the author, so it outweighs one shared tag.
@@ -42,30 +43,28 @@ class SeriesPlace:
 
 
 def related_posts(post: Post, limit: int = RELATED_LIMIT) -> list[Post]:
-    """Published posts ranked by tags shared with `post` plus cross-links in either direction.
+    """Published posts ranked by tags shared with `post` plus cross-links in either direction,
+    newest first among equals. `post.tags` should be prefetched.
 
-    The score is computed by the database in one query. `post.tags` should be prefetched.
+    Scored in Python from the few rows that can score: the posts carrying one of its tags and
+    the posts it links with. Asking the database to score every post instead made it visit all
+    of them, ~0.5 s for 10,000 posts on PostgreSQL.
     """
-    tag_ids = [tag.pk for tag in post.tags.all()]
-    links_out = Exists(Link.objects.filter(source=post.pk, target=OuterRef("pk")))
-    links_in = Exists(Link.objects.filter(source=OuterRef("pk"), target=post.pk))
-    shared_tags = Count("tags", filter=Q(tags__in=tag_ids), distinct=True) if tag_ids else Value(0)
-    return list(
-        Post.objects.published()
-        .exclude(pk=post.pk)
-        .annotate(
-            shared_tags=shared_tags,
-            link_score=_weight(links_out) + _weight(links_in),
-        )
-        .annotate(score=F("shared_tags") + F("link_score"))
-        .filter(score__gt=0)
-        .order_by("-score", "-published_at", "-pk")
-        .only(*_TEASER_FIELDS)[:limit]
+    scores: Counter[int] = Counter(
+        Post.tags.through.objects.filter(tag__in=[tag.pk for tag in post.tags.all()])
+        .exclude(post_id=post.pk)
+        .values_list("post_id", flat=True)
     )
-
-
-def _weight(condition: Exists) -> Case:
-    return Case(When(condition, then=Value(LINK_WEIGHT)), default=Value(0))
+    for source, target in Link.objects.filter(Q(source=post.pk) | Q(target=post.pk)).values_list(
+        "source_id", "target_id"
+    ):
+        scores[target if source == post.pk else source] += LINK_WEIGHT
+    scores.pop(post.pk, None)
+    if not scores:
+        return []
+    candidates = Post.objects.published().filter(pk__in=id_list(scores)).only(*_TEASER_FIELDS)
+    ranked = sorted(candidates, key=lambda p: (scores[p.pk], p.published_at, p.pk), reverse=True)
+    return ranked[:limit]
 
 
 def chronological_neighbours(post: Post) -> Neighbours:

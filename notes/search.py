@@ -17,29 +17,25 @@ must list the same posts in the same order on both.
 
 from __future__ import annotations
 
-import datetime
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from notes.models import Post, PostQuerySet
+from notes import site_state
+from notes.models import Post
 from notes.search_query import SearchQuery, Term, fold
 
 PG_TABLE = "notes_post_search"
 FTS_TABLE = "notes_post_fts"
 SNIPPET_WORDS = 28
-# ts_headline parses the whole text it is given; past this many characters a match is rare
-# enough that the post's excerpt is shown instead.
-HEADLINE_CHARS = 20_000
+# ts_headline parses all the text it is given, ~1 ms per 2,000 characters for each result on
+# the page; a post whose only match comes later (past its first ~1,000 words) shows its excerpt.
+HEADLINE_CHARS = 6_000
 _MARK_START, _MARK_END = "\x02", "\x03"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -121,22 +117,17 @@ class SqliteEngine:
     def analyze(self, cursor) -> None:
         """FTS5 keeps no planner statistics."""
 
-    def matching(
+    def matching_ids(
         self, cursor, clauses: Sequence[Sequence[Term]], fields: Sequence[str] = ()
-    ) -> RawSQL:
-        """The ids of the posts matching, as a subquery. FTS5 is asked once, here, and its ids
-        passed on as one parameter: the count, the page and both facets reuse them instead of
-        each running the MATCH again, which for a word most posts hold cost more than the rest
-        of the page together."""
+    ) -> set[int]:
+        """The ids of the posts (drafts too) whose `fields`, or whole text, match."""
         expression = " AND ".join(
             "(" + " OR ".join(_fts5_phrase(term) for term in clause) + ")" for clause in clauses
         )
         if fields:
             expression = "{" + " ".join(fields) + "} : (" + expression + ")"
         cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression])
-        ids = [row[0] for row in cursor.fetchall()]
-        # One parameter however many ids: SQLite caps a statement's parameters.
-        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+        return {row[0] for row in cursor.fetchall()}
 
     def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
         anywhere = " OR ".join(_fts5_phrase(term) for term in terms)
@@ -215,14 +206,15 @@ class PostgresEngine:
         # it then joins the posts to it in a nested loop, testing every tsvector.
         cursor.execute(f"ANALYZE {PG_TABLE}")
 
-    def matching(
+    def matching_ids(
         self, cursor, clauses: Sequence[Sequence[Term]], fields: Sequence[str] = ()
-    ) -> RawSQL:
-        """The ids of the posts matching, as a subquery the GIN index answers in a few ms, so
-        unlike FTS5 it is left in each query rather than run ahead."""
+    ) -> set[int]:
+        """The ids of the posts (drafts too) whose `fields`, or whole text, match; the GIN
+        index answers in a few milliseconds even when nearly every post does."""
         tsquery, params = _tsquery(clauses)
         column = _PG_COLUMNS[tuple(fields)] if fields else "document"
-        return RawSQL(f"SELECT post_id FROM {PG_TABLE} WHERE {column} @@ {tsquery}", params)
+        cursor.execute(f"SELECT post_id FROM {PG_TABLE} WHERE {column} @@ {tsquery}", params)
+        return {row[0] for row in cursor.fetchall()}
 
     def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
         tsquery, params = _tsquery([terms])
@@ -322,45 +314,12 @@ def rebuild_index(post_model: type[Post] = Post, batch_size: int = 500) -> int:
                 [Document.build(pk, t, s, b, tags.get(pk, [])) for pk, t, s, b in rows],
             )
         search.analyze(cursor)
+    if post_model is Post:
+        site_state.mark_changed()  # search results may differ
     return len(ids)
 
 
 # Reading it.
-
-
-def _tagged(name: str) -> QuerySet:
-    """Ids of the posts carrying the tag, given by name (any case) or slug."""
-    links = Post.tags.through.objects
-    return links.filter(Q(tag__name__iexact=name) | Q(tag__slug__iexact=name)).values("post_id")
-
-
-def search_posts(query: SearchQuery, posts: PostQuerySet) -> PostQuerySet:
-    """The posts among `posts` matching the query, best first (see the module's docstring)."""
-    search = engine()
-    tiers = []
-    with connection.cursor() as cursor:
-        if query.has_text:
-            posts = posts.filter(pk__in=search.matching(cursor, query.clauses))
-            tiers = [
-                When(
-                    pk__in=search.matching(cursor, [query.terms], fields),
-                    then=Value(len(TIERS) - rank),
-                )
-                for rank, fields in enumerate(TIERS)
-            ]
-        if query.excluded:
-            posts = posts.exclude(pk__in=search.matching(cursor, [query.excluded]))
-    for tag in query.tags:
-        posts = posts.filter(pk__in=_tagged(tag))
-    for tag in query.excluded_tags:
-        posts = posts.exclude(pk__in=_tagged(tag))
-    if query.year:
-        posts = posts.filter(published_at__year=query.year)
-    if not tiers:
-        return posts.order_by("-published_at", "-pk")
-    # Ordered by the expression rather than an annotation, so counting leaves it out.
-    tier = Case(*tiers, default=Value(0), output_field=IntegerField())
-    return posts.order_by(tier.desc(), "-published_at", "-pk")
 
 
 def highlighted_snippets(query: SearchQuery, posts: Sequence[Post]) -> dict[int, SafeString]:
@@ -377,44 +336,3 @@ def _marked(snippet: str) -> SafeString:
     # The passage is the author's text: escaped first, then the engine's markers become tags.
     html = escape(snippet).replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
     return mark_safe(html)
-
-
-@dataclass(frozen=True)
-class FacetCount:
-    label: str
-    value: str
-    count: int
-
-
-def tag_facets(matches: QuerySet, limit: int = 20) -> list[FacetCount]:
-    """The tags the matching posts carry, most common first."""
-    rows = (
-        Post.tags.through.objects.filter(post_id__in=matches.order_by().values("pk"))
-        .values("tag__name", "tag__slug")
-        .annotate(count=Count("post_id"))
-        .order_by("-count", "tag__name")[:limit]
-    )
-    return [FacetCount(r["tag__name"], r["tag__slug"], r["count"]) for r in rows]
-
-
-def year_facets(matches: QuerySet) -> list[FacetCount]:
-    """How many matching posts each year holds, newest year first.
-
-    Counted with one date range per year rather than by extracting each post's year: on SQLite
-    the extraction is a Python call per row, which dominated the page with thousands of matches.
-    """
-    span = Post.objects.aggregate(first=Min("published_at"), last=Max("published_at"))
-    if span["first"] is None:
-        return []
-    zone = timezone.get_current_timezone()
-    first, last = (timezone.localtime(span[k], zone).year for k in ("first", "last"))
-    starts = {y: datetime.datetime(y, 1, 1, tzinfo=zone) for y in range(first, last + 2)}
-    counts = matches.order_by().aggregate(
-        **{
-            str(year): Count(
-                "pk", filter=Q(published_at__gte=starts[year], published_at__lt=starts[year + 1])
-            )
-            for year in range(last, first - 1, -1)
-        }
-    )
-    return [FacetCount(year, year, count) for year, count in counts.items() if count]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from notes import links, revisions, search
+from notes import links, revisions, search, site_state
 from notes.models import Post, Tag
 
 RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
@@ -71,6 +71,7 @@ def rerender_post(post: Post) -> None:
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids)
+    site_state.mark_changed()  # update() and bulk_create() send no signals
 
 
 @transaction.atomic

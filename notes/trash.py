@@ -8,7 +8,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from notes import links, revisions, services
+from notes import links, revisions, services, site_state
 from notes.models import Post
 
 KEEP_FOR = datetime.timedelta(days=30)
@@ -24,6 +24,7 @@ def move_to_trash(post: Post, *, user=None) -> None:
     """Take the post off the site without losing a word of it."""
     now = timezone.now()
     Post.objects.filter(pk=post.pk).update(trashed_at=now)
+    site_state.mark_changed()
     post.trashed_at = now
     revisions.capture(post, user=user, note="Moved to the trash")
     # Posts whose wikilinks pointed at it show them as broken from now on.
@@ -34,6 +35,7 @@ def move_to_trash(post: Post, *, user=None) -> None:
 @transaction.atomic
 def restore_from_trash(post: Post, *, user=None) -> None:
     Post.objects.filter(pk=post.pk).update(trashed_at=None)
+    site_state.mark_changed()
     post.trashed_at = None
     revisions.capture(post, user=user, note="Restored from the trash")
     for other in links.posts_linking_to(post):

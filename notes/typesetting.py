@@ -28,7 +28,10 @@ and friends so a formula cannot paint a page-sized box over the content.
 from __future__ import annotations
 
 import html
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -60,9 +63,31 @@ def typeset(tex: str, *, display: bool) -> Typeset:
     return _render(source, display)
 
 
+_katex_thread: tuple[int, ThreadPoolExecutor] | None = None
+_katex_lock = threading.Lock()
+
+
+def _on_katex_thread(function, *args, **kwargs):
+    """Run `function` on the one thread this process gives KaTeX.
+
+    PyKaTeX's QuickJS runtime remembers the stack of the first thread that uses it and, called
+    from a thread whose stack lies lower in memory, fails every formula with "size exceeded".
+    A threaded server (runserver, gunicorn --threads) calls from many threads, so every call
+    goes through one long-lived thread instead. Made per process, as threads don't survive
+    the fork of a gunicorn worker.
+    """
+    global _katex_thread
+    with _katex_lock:
+        if _katex_thread is None or _katex_thread[0] != os.getpid():
+            _katex_thread = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="katex"))
+        executor = _katex_thread[1]
+    return executor.submit(function, *args, **kwargs).result()
+
+
 def _render(source: str, display: bool) -> Typeset:
     try:
-        mathml = pykatex.renderToString(
+        mathml = _on_katex_thread(
+            pykatex.renderToString,
             source,
             displayMode=display,
             output=pykatex.OUTPUT_MATHML,

@@ -1,7 +1,20 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from tests.factories import make_user
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache, as a freshly started server does."""
+    cache.clear()
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    """For tests that count what rendering a page costs, rather than serving a cached copy."""
+    settings.KB_PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture

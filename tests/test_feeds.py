@@ -176,6 +176,7 @@ class TestFeedDiscovery:
 
 @pytest.mark.parametrize("path", ["/feed/", "/index.xml", "/tags/shared/feed/"])
 @pytest.mark.parametrize("rows", [3, 15])
+@pytest.mark.usefixtures("no_page_cache")
 def test_feed_queries_stay_flat(client, django_assert_max_num_queries, path, rows):
     tags = [make_tag("shared"), make_tag("other")]
     for i in range(rows):

@@ -200,7 +200,7 @@ class TestDockerCompose:
         assert "FROM python:3.11" in dockerfile
         assert "collectstatic --noinput" in dockerfile
         assert "migrate --noinput" in dockerfile
-        assert "gunicorn kb.wsgi:application" in dockerfile
+        assert "gunicorn -c kb/gunicorn_conf.py kb.wsgi:application" in dockerfile
 
 
 class TestReadme:

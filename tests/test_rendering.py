@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from html.parser import HTMLParser
@@ -488,3 +491,30 @@ def test_preview_of_an_oversized_body_explains_the_limit():
 
 def test_preview_without_problems_is_exactly_the_rendering():
     assert markdownify("Just *text*.") == render_markdown("Just *text*.").html
+
+
+def test_formulas_typeset_in_any_thread():
+    """A threaded server (runserver, gunicorn --threads) typesets from many threads. PyKaTeX's
+    engine fails from a thread whose stack lies below the first caller's, so it is given one
+    thread of its own; here, in a fresh interpreter, the main thread goes first."""
+    script = textwrap.dedent(
+        """
+        import threading
+        from notes.typesetting import typeset
+        errors = [typeset("x^{1}", display=True).error]
+        again = lambda: errors.append(typeset("x^{2}", display=True).error)
+        worker = threading.Thread(target=again)
+        worker.start()
+        worker.join()
+        print(errors)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "[None, None]"

@@ -1,17 +1,15 @@
 """Ways to find posts other than the listings: the archive, /index.json and /llms.txt for
-programs, and /robots.txt for crawlers. Each reaches posts only through `published()`."""
+programs, and /robots.txt for crawlers. Each reaches posts only through `published()`; the
+page cache (notes/page_cache.py) keeps the larger ones from being rebuilt on every request."""
 
 from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +17,6 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from notes.models import Post
-
-# A backstop only: the cache key already changes whenever the set of published posts does.
-INDEX_CACHE_SECONDS = 600
 
 
 @dataclass
@@ -70,21 +65,6 @@ class ArchiveView(TemplateView):
         return super().get_context_data(years=archive_years(posts), post_count=len(posts), **kwargs)
 
 
-def _published_version() -> str:
-    """Changes whenever a post is published, edited, unpublished, deleted or its time comes."""
-    stats = Post.objects.published().aggregate(
-        count=Count("pk"), changed=Max("updated_at"), newest=Max("published_at")
-    )
-    changed, newest = (stats[k].timestamp() if stats[k] else 0 for k in ("changed", "newest"))
-    return f"{stats['count']}-{changed}-{newest}"
-
-
-def _cached(request: HttpRequest, name: str, build: Callable[[], str]) -> str:
-    # URLs in the body are absolute, so each host and scheme has its own entry.
-    key = f"kb:{name}:{request.scheme}:{request.get_host()}:{_published_version()}"
-    return cache.get_or_set(key, build, INDEX_CACHE_SECONDS)
-
-
 def _index_posts():
     return (
         Post.objects.published()
@@ -97,25 +77,22 @@ def _index_posts():
 @require_safe
 def index_json(request: HttpRequest) -> HttpResponse:
     """Every published post as JSON, newest first, for scripts and static-site search."""
-
-    def build() -> str:
-        posts = [
-            {
-                "title": post.title,
-                "url": request.build_absolute_uri(post.get_absolute_url()),
-                "summary": post.excerpt,
-                "date": post.published_at.isoformat(),
-                "updated": post.last_updated.isoformat(),
-                "tags": [tag.name for tag in post.tags.all()],
-            }
-            for post in _index_posts()
-        ]
-        home = request.build_absolute_uri(reverse("notes:post-list"))
-        return json.dumps(
-            {"title": settings.KB_SITE_TITLE, "url": home, "posts": posts}, ensure_ascii=False
-        )
-
-    return HttpResponse(_cached(request, "index.json", build), content_type="application/json")
+    posts = [
+        {
+            "title": post.title,
+            "url": request.build_absolute_uri(post.get_absolute_url()),
+            "summary": post.excerpt,
+            "date": post.published_at.isoformat(),
+            "updated": post.last_updated.isoformat(),
+            "tags": [tag.name for tag in post.tags.all()],
+        }
+        for post in _index_posts()
+    ]
+    home = request.build_absolute_uri(reverse("notes:post-list"))
+    body = json.dumps(
+        {"title": settings.KB_SITE_TITLE, "url": home, "posts": posts}, ensure_ascii=False
+    )
+    return HttpResponse(body, content_type="application/json")
 
 
 def _markdown_label(text: str) -> str:
@@ -126,19 +103,14 @@ def _markdown_label(text: str) -> str:
 @require_safe
 def llms_txt(request: HttpRequest) -> HttpResponse:
     """The llms.txt convention: a Markdown-flavoured plain-text list of posts with summaries."""
-
-    def build() -> str:
-        lines = [f"# {settings.KB_SITE_TITLE}", "", f"> {settings.KB_SITE_DESCRIPTION}", ""]
-        lines += ["## Posts", ""]
-        for post in _index_posts():
-            url = request.build_absolute_uri(post.get_absolute_url())
-            entry = f"- [{_markdown_label(post.title)}]({url})"
-            lines.append(f"{entry}: {post.excerpt}" if post.excerpt else entry)
-        return "\n".join(lines) + "\n"
-
-    return HttpResponse(
-        _cached(request, "llms.txt", build), content_type="text/plain; charset=utf-8"
-    )
+    lines = [f"# {settings.KB_SITE_TITLE}", "", f"> {settings.KB_SITE_DESCRIPTION}", ""]
+    lines += ["## Posts", ""]
+    for post in _index_posts():
+        url = request.build_absolute_uri(post.get_absolute_url())
+        entry = f"- [{_markdown_label(post.title)}]({url})"
+        lines.append(f"{entry}: {post.excerpt}" if post.excerpt else entry)
+    body = "\n".join(lines) + "\n"
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 
 @require_safe

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
@@ -59,14 +59,18 @@ class PostDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         post = self.object
+        # Exists rather than `target__in=published`: the post's few links are checked one by
+        # one instead of the database listing every published post to compare with.
         published = Post.objects.published()
         context["outgoing_links"] = (
-            Link.objects.filter(source=post, target__in=published)
+            Link.objects.filter(source=post)
+            .filter(Exists(published.filter(pk=OuterRef("target"))))
             .select_related("target")
             .order_by("target__title")
         )
         context["backlinks"] = (
-            Link.objects.filter(target=post, source__in=published)
+            Link.objects.filter(target=post)
+            .filter(Exists(published.filter(pk=OuterRef("source"))))
             .select_related("source")
             .order_by("-source__published_at")
         )

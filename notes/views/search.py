@@ -12,14 +12,9 @@ from django.utils.safestring import SafeString
 from django.views.generic import ListView
 
 from notes.models import Post, Tag
-from notes.search import (
-    FacetCount,
-    highlighted_snippets,
-    search_posts,
-    tag_facets,
-    year_facets,
-)
+from notes.search import highlighted_snippets
 from notes.search_query import MAX_QUERY_CHARS, SearchQuery, clean_tag, parse
+from notes.search_ranking import FacetCount, Matches, find
 from notes.views.reading import PublishedPaginationMixin
 
 
@@ -53,8 +48,11 @@ def _href(params: QueryDict, **changes: list[str]) -> str:
 
 
 class SearchView(PublishedPaginationMixin, ListView):
+    """Pages through the ids of the matches (notes/search.py, `Matches`), then fetches the one
+    page of posts to show."""
+
     template_name = "notes/search.html"
-    context_object_name = "posts"
+    context_object_name = "post_ids"
 
     def get_queryset(self):
         params = self.request.GET
@@ -63,24 +61,14 @@ class SearchView(PublishedPaginationMixin, ListView):
         self.query: SearchQuery = parse(self.text).narrowed(
             tags=self.tag_params, year=_year(params.get("year"))
         )
-        if self.query.is_empty:
-            self.matches = Post.objects.none()
-        else:
-            self.matches = search_posts(self.query, Post.objects.published())
-        return self.matches.for_listing()
-
-    def get_paginator(self, queryset, per_page, **kwargs):
-        paginator = super().get_paginator(queryset, per_page, **kwargs)
-        if not self.query.is_empty:
-            # Every match falls in one year, so the year facets' counts add up to the total:
-            # one pass over the matches instead of two (thousands, for a common word).
-            self.year_counts = year_facets(self.matches)
-            paginator.count = sum(f.count for f in self.year_counts)
-        return paginator
+        self.matches: Matches = find(self.query)
+        return self.matches.ids
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = list(context["posts"])
+        ids = list(context["post_ids"])
+        found = Post.objects.published().for_listing().in_bulk(ids)
+        page = [found[pk] for pk in ids if pk in found]
         snippets = highlighted_snippets(self.query, page)
         context.update(
             query_text=self.text,
@@ -99,10 +87,10 @@ class SearchView(PublishedPaginationMixin, ListView):
         chosen = {t.lower() for t in self.query.tags}
         tags = [
             Choice(f.label, _href(params, tag=[*self.tag_params, f.value]), f.count)
-            for f in tag_facets(self.matches)
+            for f in self.matches.tag_facets()
             if f.value.lower() not in chosen and f.label.lower() not in chosen
         ]
-        years: list[FacetCount] = [] if self.query.year else self.year_counts
+        years: list[FacetCount] = [] if self.query.year else self.matches.year_facets()
         return {
             "tag_facets": tags,
             "year_facets": [Choice(f.label, _href(params, year=[f.value]), f.count) for f in years],

@@ -4,16 +4,14 @@ import io
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from PIL import Image
 
 from notes import services
 from notes.models import Post
+from tests.e2e.helpers import log_in, make_admin, wait_until
 from tests.factories import make_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "a long and unguessable password"
 
 
 def small_png() -> bytes:
@@ -23,39 +21,8 @@ def small_png() -> bytes:
 
 
 @pytest.fixture
-def csp_violations(page):
-    """Console messages in which Chromium reports something the policy blocked."""
-    found: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            found.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return found
-
-
-@pytest.fixture
 def author(db):
-    return get_user_model().objects.create_superuser("admin", "", PASSWORD)
-
-
-def wait_until(page, script: str, timeout_ms: int = 10_000) -> None:
-    """Poll `script` with evaluate(): wait_for_function compiles its predicate in the page,
-    which the policy (rightly) refuses as eval."""
-    for _ in range(timeout_ms // 100):
-        if page.evaluate(script):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"Still false after {timeout_ms} ms: {script}")
-
-
-def log_in(page) -> None:
-    page.goto("/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    return make_admin()
 
 
 def test_the_editor_and_its_preview_work_under_the_policy(page, author, csp_violations):

@@ -3,33 +3,16 @@
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from notes.demo_content import load_demo
 from notes.models import Post
+from tests.e2e.helpers import log_in, make_admin
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "a long and unguessable password"
-
-
-@pytest.fixture
-def demo(db):
-    load_demo()
-    return Post.objects.published()
 
 
 @pytest.fixture
 def admin_user(db):
-    return get_user_model().objects.create_superuser("admin", "", PASSWORD)
-
-
-def log_in(page):
-    page.goto("/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    return make_admin()
 
 
 def test_reader_browses_from_listing_to_post_to_tag(page, demo):

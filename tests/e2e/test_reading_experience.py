@@ -3,20 +3,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from notes.demo_content import load_demo
-from notes.models import Post
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DARK_BACKGROUND = "rgb(21, 23, 27)"
 LIGHT_BACKGROUND = "rgb(253, 252, 250)"
-
-
-@pytest.fixture
-def long_post(db):
-    """The demo's longest mathematical post: display formulas, code and a table of contents."""
-    load_demo()
-    return Post.objects.published().get(slug="attention-cost")
 
 
 def background(page) -> str:
