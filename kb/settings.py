@@ -210,7 +210,6 @@ AXES_LOCKOUT_CALLABLE = "notes.middleware.lockout_response"
 AXES_VERBOSE = False
 
 
-
 def cache_from_url(url: str) -> dict:
     """A CACHES entry from a URL: locmem:// (each process its own, the default), redis://
     or rediss:// (shared by every worker and server), file:///path, or dummy:// (no caching)."""
