@@ -112,7 +112,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'kb.sqlite3'}",
         conn_max_age=int(env_str("DJANGO_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # Off: a check is a round trip on every request, as much as a cached page costs
+        # otherwise. A connection that died with a database restart fails one request, which
+        # the page cache retries (notes/site_state.py); Django then drops it.
+        conn_health_checks=env_bool("DJANGO_CONN_HEALTH_CHECKS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

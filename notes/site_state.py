@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
@@ -79,13 +79,26 @@ def current() -> State:
 def _read() -> tuple[str, datetime.datetime, bool, datetime.datetime | None] | None:
     """The row, read with plain SQL: on a cached page this is most of the work, and building
     the same ORM query every time cost more than running it."""
-    with connection.cursor() as cursor:
-        cursor.execute(_SELECT, [ROW])
-        row = cursor.fetchone()
+    try:
+        row = _fetch_row()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        # A connection kept from an earlier request may have died with a database restart.
+        # Django's per-request health check would find out at the cost of a round trip on
+        # every request; on the request that matters most, trying once more does the same.
+        connection.close()
+        row = _fetch_row()
     if row is None:
         return None
     token, changed_at, schedule_known, next_at = row
     return token, _aware(changed_at), bool(schedule_known), _aware(next_at)
+
+
+def _fetch_row() -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT, [ROW])
+        return cursor.fetchone()
 
 
 def _aware(value) -> datetime.datetime | None:

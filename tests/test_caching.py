@@ -8,8 +8,10 @@ import gzip
 import os
 import re
 
+import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -304,3 +306,23 @@ class TestCacheConfiguration:
         assert "Warmup in Redis" in two.get(post.get_absolute_url()).text
         assert "Warmup in Redis" in one.get(post.get_absolute_url()).text
         cache.clear()
+
+
+class TestDatabaseRestart:
+    @pytest.mark.django_db(transaction=True)
+    def test_a_connection_dropped_since_the_last_request_costs_no_error(self, client):
+        if connection.vendor != "postgresql":
+            pytest.skip("Only a database server can restart under a kept connection.")
+        post = make_post("Still here")
+        assert client.get(post.get_absolute_url()).status_code == 200
+        # What a server restart leaves behind: Django still holds a connection that is gone.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+        response = client.get(post.get_absolute_url())
+
+        assert response.status_code == 200
+        assert "Still here" in response.text
