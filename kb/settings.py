@@ -244,8 +244,9 @@ def cache_from_url(url: str) -> dict:
 CACHES = {
     "default": cache_from_url(env_str("CACHE_URL", "") or env_str("REDIS_URL", "") or "locmem://")
 }
-# Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off.
-KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", str(24 * 3600)))
+# Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off,
+# as is the default with DEBUG, where a template edit must show on the next reload.
+KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", "0" if DEBUG else str(24 * 3600)))
 KB_PAGE_CACHE_ALIAS = "default"
 KB_PAGE_CACHE_SKIP = ["/admin/", "/healthz", f"/{MEDIA_URL}", f"/{STATIC_URL}"]
 
