@@ -5,14 +5,15 @@ PostgreSQL keeps a weighted tsvector per post (title A, summary and tags B, body
 column per field. Both are written explicitly by `index_post` (called from the services) rather
 than by triggers: Django rebuilds a SQLite table when a migration alters it, dropping its triggers.
 
-The index holds every post, drafts too. Who may see what is decided when searching, by filtering
-`Post.objects.published()`, so publishing, unpublishing or a scheduled date passing needs no
-re-index and a draft can never leak through a stale row.
+The index holds every post, drafts too. An engine only answers which ids match; who may see
+what is decided in notes/search_ranking.py, against `Post.objects.published()`, so publishing,
+unpublishing or a scheduled date passing needs no re-index and a draft can never leak through a
+stale row.
 
-Ranking is a tier, then recency: a post whose title holds a searched term comes first, then one
-whose summary or tags do, then a body-only match; newer first within a tier. The engines'
-own scores (ts_rank, bm25) are not used, since they differ between engines and the same query
-must list the same posts in the same order on both.
+Ranking (also there) is a tier, then recency: a post whose title holds a searched term comes
+first, then one whose summary or tags do, then a body-only match; newer first within a tier.
+The engines' own scores (ts_rank, bm25) are not used, since they differ between engines and the
+same query must list the same posts in the same order on both.
 """
 
 from __future__ import annotations
