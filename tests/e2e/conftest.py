@@ -9,6 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test.utils import override_settings
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = os.environ.get("KB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +71,37 @@ def save_artifacts(item, pages: list[tuple[str, object]]) -> None:
         errors = getattr(page, "js_errors", None)
         if errors:
             (folder / f"{name}.js-errors.txt").write_text("\n".join(errors) + "\n")
+
+
+@pytest.fixture(scope="package")
+def production_static_files(tmp_path_factory):
+    """Static files as the Dockerfile makes them: collected, hashed and compressed, in a folder
+    WhiteNoise serves. Pages then name the hashed files, so a template asking for a file that
+    does not exist fails here as it would in production."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(STATIC_ROOT=root, STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield root
+
+
+@pytest.fixture(scope="package")
+def live_server(request, production_static_files):
+    """pytest-django's live server, with static files left to WhiteNoise in the middleware
+    rather than served from the source folders by Django's development handler."""
+    address = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(address, start=False)
+    server.thread.static_handler = lambda application: application
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -74,3 +74,18 @@ def test_author_writes_previews_and_publishes_a_post(page, admin_user, demo):
     assert page.locator(".post-header .tags a", has_text="testing").count() == 1
     page.goto("/")
     assert page.locator("article.post-card h2").first.inner_text() == "Notes from the browser"
+
+
+def test_static_files_are_served_as_in_production(page, long_post):
+    """Hashed names from the manifest, through WhiteNoise, cacheable for good; none missing."""
+    static = []
+    page.on("response", lambda r: static.append(r) if "/static/" in r.url else None)
+    page.goto(long_post.get_absolute_url())
+    page.wait_for_load_state("networkidle")
+
+    stylesheet = page.locator("link[rel=stylesheet]").first.get_attribute("href")
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", stylesheet)
+    assert {r.status for r in static} == {200}
+    css = next(r for r in static if r.url.endswith(stylesheet))
+    assert "immutable" in css.headers["cache-control"]
+    assert any(r.url.endswith(".woff2") for r in static)  # the math font, on a page with math
