@@ -242,7 +242,7 @@ def run(args) -> dict:
             "database": connection.vendor,
             "posts": args.posts,
             "load": {
-                "tool": "wrk" if shutil.which("wrk") else "kb-loadgen",
+                "tool": "wrk" if args.tool == "wrk" else "kb-loadgen",
                 "connections": args.connections,
                 "max_requests": args.requests,
                 "max_seconds": args.seconds,
@@ -315,6 +315,7 @@ def loadgen_args(args) -> dict:
         "max_requests": args.requests,
         "max_seconds": args.seconds,
         "headers": READER_HEADERS,
+        "tool": args.tool,
     }
 
 
@@ -386,6 +387,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="most requests a page")
     parser.add_argument("--seconds", type=float, default=10.0, help="most seconds a page")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", 3)))
+    parser.add_argument(
+        "--tool",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="the load generator: wrk (the default when installed) or bench/loadgen.py's own",
+    )
     parser.add_argument("--json", type=Path, help="where to write the results")
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args()
