@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -77,22 +77,21 @@ def build_id() -> str:
 class AnonymousPageCacheMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.cache = caches[settings.KB_PAGE_CACHE_ALIAS]
         self.build = build_id()
         self.skipped = tuple(settings.KB_PAGE_CACHE_SKIP)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.applies_to(request):
             return self.get_response(request)
-        state = site_state.current()
+        state = request.site_state = site_state.current()
         key = self.key(request, state.token)
-        entry = self.cache.get(key)
+        entry = cache.get(key)
         if entry is None:
             response = self.get_response(request)
             if not self.is_public(request, response):
                 return response
             entry = Entry.of(response)
-            self.cache.set(key, entry, settings.KB_PAGE_CACHE_SECONDS)
+            cache.set(key, entry, settings.KB_PAGE_CACHE_SECONDS)
         response = entry.response_for(request)
         etag = f'W/"{self.build}-{state.token}"'
         last_modified = http_date(state.changed_at.timestamp())

@@ -64,22 +64,29 @@ class Catalogue:
 _cached: Catalogue | None = None
 
 
-def catalogue() -> Catalogue:
-    """This worker's catalogue of published posts, rebuilt when the site has changed."""
+def catalogue(state: site_state.State | None = None) -> Catalogue:
+    """This worker's catalogue of published posts, rebuilt when the site has changed. `state`
+    saves a query when the page cache has already read it for this request."""
     global _cached
-    token = site_state.current().token
+    token = (state or site_state.current()).token
     if _cached is None or _cached.token != token:
         _cached = _build(token)
     return _cached
 
 
 def _build(token: str) -> Catalogue:
-    published = Post.objects.published().order_by("-published_at", "-pk")
+    zone = timezone.get_current_timezone()
     order, years = [], {}
-    for pk, published_at in published.values_list("pk", "published_at"):
+    year, year_starts = None, None
+    published = Post.objects.published().order_by("-published_at", "-pk")
+    for pk, moment in published.values_list("pk", "published_at"):
+        # Newest first, so each year's posts are a run: one comparison a post, and a time zone
+        # conversion only where a year begins.
+        if year is None or moment < year_starts:
+            year = timezone.localtime(moment, zone).year
+            year_starts = datetime.datetime(year, 1, 1, tzinfo=zone)
         order.append(pk)
-        years[pk] = published_at
-    _to_local_years(years)
+        years[pk] = year
     tags: dict[int, set[int]] = {pk: set() for pk in order}
     for post_id, tag_id in Post.tags.through.objects.values_list("post_id", "tag_id"):
         if post_id in tags:
@@ -93,27 +100,12 @@ def _build(token: str) -> Catalogue:
     return Catalogue(token=token, order=order, years=years, tags=frozen, tag_labels=labels)
 
 
-def _to_local_years(dates: dict) -> None:
-    """Replace each date by its year in the site's time zone. The posts come newest first, so
-    each year's posts are a run: one comparison per post with that year's first instant."""
-    zone = timezone.get_current_timezone()
-    year, starts = None, None
-    for pk, moment in dates.items():
-        if year is None or moment < starts:
-            year = timezone.localtime(moment, zone).year
-            starts = datetime.datetime(year, 1, 1, tzinfo=zone)
-        dates[pk] = year
-
-
 @dataclass
 class Matches:
     """The published posts a search matches, best first."""
 
     ids: list[int]
     catalogue: Catalogue | None = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
     def year_facets(self) -> list[FacetCount]:
         """How many matches each year holds, newest year first."""
@@ -133,12 +125,12 @@ class Matches:
         return [FacetCount(labels[tag][0], labels[tag][1], counts[tag]) for tag in best]
 
 
-def find(query: SearchQuery) -> Matches:
+def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
     """The published posts matching the query: a post whose title holds a searched word first,
     then one whose summary or tags do, then the rest; newest first within each."""
     if query.is_empty:
         return Matches(ids=[])
-    known = catalogue()
+    known = catalogue(state)
     search = engine()
     with connection.cursor() as cursor:
         found = search.matching_ids(cursor, query.clauses) if query.has_text else None

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from notes import links, revisions, search, site_state
+from notes import links, revisions, search
 from notes.models import Post, Tag
 
 RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
@@ -67,11 +67,13 @@ def delete_post(post: Post) -> None:
 
 
 def rerender_post(post: Post) -> None:
-    """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else."""
+    """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else.
+
+    Its writes send no signals, so the caller tells the page cache: saving or deleting the
+    post that made this necessary does, and so do the trash and the rerender command."""
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids)
-    site_state.mark_changed()  # update() and bulk_create() send no signals
 
 
 @transaction.atomic

@@ -19,27 +19,24 @@ def kept_until(post: Post) -> datetime.datetime | None:
     return post.trashed_at + KEEP_FOR if post.trashed_at else None
 
 
-@transaction.atomic
 def move_to_trash(post: Post, *, user=None) -> None:
     """Take the post off the site without losing a word of it."""
-    now = timezone.now()
-    Post.objects.filter(pk=post.pk).update(trashed_at=now)
-    site_state.mark_changed()
-    post.trashed_at = now
-    revisions.capture(post, user=user, note="Moved to the trash")
-    # Posts whose wikilinks pointed at it show them as broken from now on.
-    for other in links.posts_linking_to(post):
-        services.rerender_post(other)
+    _set_trashed(post, timezone.now(), user=user, note="Moved to the trash")
+
+
+def restore_from_trash(post: Post, *, user=None) -> None:
+    _set_trashed(post, None, user=user, note="Restored from the trash")
 
 
 @transaction.atomic
-def restore_from_trash(post: Post, *, user=None) -> None:
-    Post.objects.filter(pk=post.pk).update(trashed_at=None)
-    site_state.mark_changed()
-    post.trashed_at = None
-    revisions.capture(post, user=user, note="Restored from the trash")
+def _set_trashed(post: Post, when: datetime.datetime | None, *, user, note: str) -> None:
+    Post.objects.filter(pk=post.pk).update(trashed_at=when)
+    post.trashed_at = when
+    revisions.capture(post, user=user, note=note)
+    # Posts whose wikilinks point at it show them as broken, or as links again.
     for other in links.posts_linking_to(post):
         services.rerender_post(other)
+    site_state.mark_changed()  # update() sends no signal
 
 
 @transaction.atomic

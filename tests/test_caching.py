@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import io
 import os
 import re
 
 import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -216,6 +218,16 @@ class TestEditsShowEverywhereAtOnce:
         author.save()
         assert "Ada Lovelace" in client.get(post.get_absolute_url()).text
         assert "Ada Lovelace" in client.get("/").text
+
+    def test_the_rerender_command(self, client, site):
+        post, _ = site
+        prime(client, [post.get_absolute_url()])
+        # As after a change to the rendering pipeline: the stored HTML is out of date.
+        Post.objects.filter(pk=post.pk).update(body="Warmup, as the new pipeline renders it.")
+
+        call_command("rerender", stdout=io.StringIO())
+
+        assert "as the new pipeline renders it" in client.get(post.get_absolute_url()).text
 
     def test_a_scheduled_post_appears_when_its_time_comes(self, client, site, monkeypatch):
         make_post("From the future", published_at=timezone.now() + datetime.timedelta(hours=1))

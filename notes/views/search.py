@@ -61,7 +61,8 @@ class SearchView(PublishedPaginationMixin, ListView):
         self.query: SearchQuery = parse(self.text).narrowed(
             tags=self.tag_params, year=_year(params.get("year"))
         )
-        self.matches: Matches = find(self.query)
+        # The page cache has read the site's state for an anonymous request already.
+        self.matches: Matches = find(self.query, getattr(self.request, "site_state", None))
         return self.matches.ids
 
     def get_context_data(self, **kwargs):

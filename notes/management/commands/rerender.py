@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from notes import services
+from notes import services, site_state
 from notes.models import Post
 
 
@@ -23,5 +23,6 @@ class Command(BaseCommand):
             with transaction.atomic():
                 for post in Post.objects.filter(pk__in=pks[start : start + batch_size]):
                     services.rerender_post(post)
+                site_state.mark_changed()
             self.stdout.write(f"Rendered {min(start + batch_size, total)}/{total} posts")
         self.stdout.write(self.style.SUCCESS(f"Re-rendered {total} posts."))
