@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "markdownx",
+    "ninja",
     "axes",
     "notes",
 ]
@@ -247,7 +248,17 @@ CACHES = {
 # Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off,
 # as is the default with DEBUG, where a template edit must show on the next reload.
 KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", "0" if DEBUG else str(24 * 3600)))
-KB_PAGE_CACHE_SKIP = ["/admin/", "/healthz", f"/{MEDIA_URL}", f"/{STATIC_URL}"]
+KB_PAGE_CACHE_SKIP = [
+    "/admin/",
+    "/api/",
+    "/capture/",
+    "/healthz",
+    f"/{MEDIA_URL}",
+    f"/{STATIC_URL}",
+]
+
+# The API (notes/api/): requests each token (or staff session) may make per window.
+KB_API_RATE_LIMIT = env_str("KB_API_RATE_LIMIT", "600/minute")
 
 # The site's identity, shown in the header, feeds and meta tags.
 KB_SITE_TITLE = env_str("KB_SITE_TITLE", "kb")

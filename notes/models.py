@@ -397,3 +397,7 @@ class SiteState(models.Model):
 
     def __str__(self) -> str:
         return f"Site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+# Kept in its own module with the API it serves; imported here so Django finds it.
+from notes.api.tokens import ApiToken  # noqa: E402, F401
