@@ -260,6 +260,17 @@ KB_PAGE_CACHE_SKIP = [
 # The API (notes/api/): requests each token (or staff session) may make per window.
 KB_API_RATE_LIMIT = env_str("KB_API_RATE_LIMIT", "600/minute")
 
+# Fetching pages for capture and papers by identifier (notes/fetching.py): only public addresses,
+# except the hosts (`host` or `host:port`) named here; seconds a whole fetch may take; who asks.
+KB_FETCH_ALLOWED_HOSTS = env_list("KB_FETCH_ALLOWED_HOSTS", "")
+KB_FETCH_TIMEOUT = float(env_str("KB_FETCH_TIMEOUT", "10"))
+KB_FETCH_USER_AGENT = env_str(
+    "KB_FETCH_USER_AGENT", "kb/0.1 (a personal knowledge base fetching one page for its author)"
+)
+# Where papers are looked up by identifier; tests point these at a local server.
+KB_ARXIV_API_URL = env_str("KB_ARXIV_API_URL", "https://export.arxiv.org/api/query")
+KB_CROSSREF_API_URL = env_str("KB_CROSSREF_API_URL", "https://api.crossref.org/works/")
+
 # The site's identity, shown in the header, feeds and meta tags.
 KB_SITE_TITLE = env_str("KB_SITE_TITLE", "kb")
 KB_SITE_DESCRIPTION = env_str(
