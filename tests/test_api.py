@@ -302,6 +302,46 @@ class TestWritingPosts:
         response = writer.post("/posts/", {"title": "T", "body": "x", "series": "nope"})
         assert response.status_code == 400 and "nope" in response.json()["detail"]
 
+    def test_out_of_range_and_malformed_input_is_never_a_500(self, writer):
+        post = make_post("Target")
+        huge = 10**25
+        raw = [b"[]", b'"x"', b"\xff\xfe{", b"", b"null"]
+        for body in raw:
+            response = writer.client.post(
+                f"{API}/posts/", body, content_type="application/json", **writer.headers
+            )
+            assert response.status_code == 400, body
+        form = writer.client.post(f"{API}/posts/", {"title": "a", "body": "b"}, **writer.headers)
+        assert form.status_code == 400
+        answers = {
+            "read a huge id": writer.get(f"/posts/{huge}/").status_code,
+            "a huge page": writer.get("/posts/", page=huge).status_code,
+            "a huge search page": writer.get("/posts/search/", q="a", page=huge).status_code,
+            "a huge version": writer.patch(f"/posts/{post.pk}/", {"version": huge}).status_code,
+            "a huge link target": writer.post(
+                f"/posts/{post.pk}/links/", {"target": huge}
+            ).status_code,
+            "a huge link id": writer.delete(f"/posts/{post.pk}/links/{huge}/").status_code,
+            "a huge note id": writer.delete(f"/posts/{post.pk}/update-notes/{huge}/").status_code,
+            "a null status": writer.patch(
+                f"/posts/{post.pk}/", {"version": post.version, "status": None}
+            ).status_code,
+            "a negative part": writer.post(
+                "/posts/", {"title": "a", "body": "b", "series_order": -1}
+            ).status_code,
+        }
+        assert answers == {
+            "read a huge id": 404,
+            "a huge page": 400,
+            "a huge search page": 400,
+            "a huge version": 400,
+            "a huge link target": 400,
+            "a huge link id": 404,
+            "a huge note id": 404,
+            "a null status": 400,
+            "a negative part": 400,
+        }
+
     def test_update_with_the_current_version_saves_and_counts_up(self, writer):
         post = make_draft("First title")
         response = writer.patch(
@@ -338,8 +378,9 @@ class TestWritingPosts:
     def test_publish_unpublish_and_trash_show_on_the_public_site_at_once(self, writer, client):
         draft = make_draft("Fresh from a script")
         make_post("Already there")
-        assert "Fresh from a script" not in client.get("/").text  # now in the page cache
-        assert client.get("/").status_code == 200
+        before = client.get("/")
+        assert "Fresh from a script" not in before.text
+        assert before.has_header("ETag")  # served through the page cache, and kept there
 
         published = writer.post(f"/posts/{draft.pk}/publish/").json()
         assert published["status"] == "published" and published["is_published"]
@@ -522,6 +563,11 @@ class TestSchema:
             "BearerAuth" in str(schema["components"]["securitySchemes"])
             or schema["components"]["securitySchemes"]
         )
+
+    def test_scripts_read_the_schema_with_any_valid_token(self, reader, revoked, anonymous):
+        assert reader.get("/schema/").json()["info"]["title"] == "kb API"
+        assert revoked.get("/schema/").status_code == 401
+        assert anonymous.get("/schema/").status_code == 302  # to the admin's login
 
     def test_the_browsable_docs_are_for_staff(self, staff_client, client):
         docs = staff_client.get(f"{API}/docs/")

@@ -8,11 +8,13 @@ site shows; a read-write token, like a staff session, also sees drafts and may w
 from __future__ import annotations
 
 import time
+from functools import wraps
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.throttling import BaseThrottle
@@ -62,6 +64,25 @@ class StaffSession(APIKeyCookie):
 
 READ = [TokenAuth(), StaffSession()]
 WRITE = [TokenAuth(write=True), StaffSession()]
+
+
+def staff_or_token(view):
+    """For the schema and the docs: staff in the browser (others go to the login page), or a
+    script with any valid token, so a client can be generated from the schema."""
+    for_staff = staff_member_required(view)
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs):
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return for_staff(request, *args, **kwargs)
+        try:
+            tokens.authenticate(secret.strip())
+        except tokens.TokenRefused as exc:
+            return JsonResponse({"detail": str(exc)}, status=401)
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 def visible_posts(request: HttpRequest):

@@ -14,6 +14,7 @@ from pydantic import Field
 from notes import services, trash
 from notes.api import auth, history
 from notes.api.schemas import (
+    MAX_ID,
     Conflict,
     Error,
     PostIn,
@@ -31,6 +32,7 @@ from notes.search_ranking import find
 
 router = Router(tags=["posts"])
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000
 TEXT_FIELDS = {"title", "body", "slug", "summary", "status", "source_url"}
 READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
 WRITE_ERRORS = {**READ_ERRORS, 409: Conflict}
@@ -41,11 +43,13 @@ class PostFilters(Schema):
     tag: Text | None = Field(None, description="A tag's slug or name.")
     series: Text | None = Field(None, description="A series' slug.")
     updated_since: datetime.datetime | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 def get_post(request: HttpRequest, post_id: int, *, lock_version: int | None = None) -> Post:
+    if not 0 < post_id <= MAX_ID:
+        raise HttpError(404, f"No post with id {post_id}.")
     posts = auth.visible_posts(request)
     if lock_version is not None:
         if not posts.filter(pk=post_id).exists():
@@ -103,7 +107,7 @@ def list_posts(request: HttpRequest, filters: Query[PostFilters]):
 def search_posts(
     request: HttpRequest,
     q: Text = "",
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(10, ge=1, le=MAX_PAGE_SIZE),
 ):
     """The site's query language (README, "Search"): published posts only, best first."""

@@ -21,6 +21,9 @@ def _no_nul(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_nul)]
 TagName = Annotated[str, AfterValidator(_no_nul), Field(min_length=1, max_length=64)]
 PostStatus = Literal["draft", "published"]
+# Within a BIGINT on either engine: a larger number is a 400, not a database error.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Error(Schema):
@@ -152,7 +155,7 @@ class PostIn(Schema):
 class PostPatch(Schema):
     """Only the fields sent change. `version` is the one the edit started from."""
 
-    version: int
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)]
     title: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
     body: Text | None = None
     slug: Annotated[Text, Field(max_length=120)] | None = None
@@ -187,7 +190,7 @@ class LinkOut(Schema):
 
 
 class LinkIn(Schema):
-    target: int
+    target: Id
     note: Annotated[Text, Field(max_length=200)] = ""
 
 

@@ -11,6 +11,7 @@ from notes import services
 from notes.api import auth, history
 from notes.api.posts import READ_ERRORS, WRITE_ERRORS, get_post
 from notes.api.schemas import (
+    MAX_ID,
     LinkIn,
     LinkOut,
     SeriesIn,
@@ -200,7 +201,7 @@ def create_link(request: HttpRequest, post_id: int, data: LinkIn):
 @transaction.atomic
 def delete_link(request: HttpRequest, post_id: int, link_id: int):
     post = get_post(request, post_id)
-    link = post.outgoing_links.select_related("target").filter(pk=link_id).first()
+    link = post.outgoing_links.select_related("target").filter(pk=min(link_id, MAX_ID)).first()
     if link is None:
         raise HttpError(404, f"Post {post_id} has no link with id {link_id}.")
     if link.from_wikilink:
@@ -240,7 +241,7 @@ def create_update_note(request: HttpRequest, post_id: int, data: UpdateNoteIn):
 @transaction.atomic
 def delete_update_note(request: HttpRequest, post_id: int, note_id: int):
     post = get_post(request, post_id)
-    note = post.update_notes.filter(pk=note_id).first()
+    note = post.update_notes.filter(pk=min(note_id, MAX_ID)).first()
     if note is None:
         raise HttpError(404, f"Post {post_id} has no update note with id {note_id}.")
     note.delete()

@@ -20,19 +20,30 @@ HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
 
 class CaptureForm(forms.Form):
-    title = forms.CharField(max_length=Post._meta.get_field("title").max_length)
-    source_url = forms.URLField(
-        label="Source", max_length=500, required=False, assume_scheme="https"
+    title = forms.CharField(
+        max_length=Post._meta.get_field("title").max_length,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
     )
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500,
-                              required=False)  # fmt: skip
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), max_length=MAX_BODY_CHARS)
+    source_url = forms.URLField(
+        label="Source", max_length=500, required=False, assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+    )  # fmt: skip
+    summary = forms.CharField(
+        max_length=500, required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )  # fmt: skip
+    body = forms.CharField(
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "vLargeTextField"}),
+    )
     tags = forms.ModelMultipleChoiceField(
         Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Ticked: the existing tags this page seems to be about.",
     )  # fmt: skip
     new_tags = forms.CharField(
-        required=False, help_text="Comma-separated names of tags to create and add."
+        required=False,
+        help_text="Comma-separated names of tags to create and add.",
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
     )
 
 
