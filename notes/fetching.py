@@ -21,7 +21,7 @@ import ssl
 import time
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 
@@ -112,6 +112,8 @@ def _target(url: str) -> tuple[str, str, int, str]:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    # A typed address may hold letters HTTP can't carry as they are; escapes already there stay.
+    path = quote(path, safe="!#$%&'()*+,/:;=?@[]~")
     return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80), path
 
 
@@ -210,7 +212,7 @@ def _get_once(
             )
             response = connection.getresponse()
             return _read(url, response, connection, deadline, max_bytes)
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, UnicodeError) as exc:
             error = exc
         finally:
             connection.close()

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
@@ -113,6 +114,16 @@ class TestTokens:
         assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
         entry = LogEntry.objects.get(object_id=str(token.pk), action_flag=2)
         assert "Revoked" in entry.get_change_message()
+
+    def test_staff_see_only_their_own_tokens_in_the_admin(self, staff_user):
+        colleague = make_user("colleague", staff=True)
+        colleague.user_permissions.add(*Permission.objects.filter(codename__endswith="_apitoken"))
+        ApiToken.issue(user=staff_user, name="the editor's", scope="write")
+        ApiToken.issue(user=colleague, name="the colleague's", scope="read")
+        browser = Client()
+        browser.force_login(colleague)
+        page = browser.get("/admin/notes/apitoken/").text
+        assert "the colleague&#x27;s" in page and "the editor&#x27;s" not in page
 
     def test_last_use_is_recorded(self, staff_user):
         token, secret = ApiToken.issue(user=staff_user, name="t", scope="read")
@@ -547,6 +558,13 @@ class TestLimits:
             assert writer.get("/posts/search/", q="topic").json()["count"] == 25
         with django_assert_max_num_queries(4):
             assert len(writer.get("/tags/").json()) == 3
+        with django_assert_max_num_queries(4):
+            assert len(writer.get("/series/").json()) == 1
+        source = Post.objects.first()
+        for target in Post.objects.exclude(pk=source.pk)[:10]:
+            link(source, target)
+        with django_assert_max_num_queries(4):
+            assert len(writer.get(f"/posts/{source.pk}/links/").json()) == 10
 
 
 class TestSchema:

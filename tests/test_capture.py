@@ -168,6 +168,15 @@ class TestCapturePage:
             assert "> Kept quote." in form.initial["body"]
             assert "The form holds what the bookmarklet sent." in response.text
 
+    def test_a_body_the_renderer_refuses_is_a_form_error(self, staff_client):
+        from notes.rendering import MAX_SQUARE_BRACKETS
+
+        body = "[" * (MAX_SQUARE_BRACKETS + 1)
+        response = staff_client.post("/capture/", {"title": "Brackets", "body": body})
+        assert response.status_code == 200
+        assert "“[” characters" in response.text
+        assert not Post.objects.exists()
+
     def test_invalid_form_input_is_a_form_error(self, staff_client):
         response = staff_client.post("/capture/", {"title": "", "body": "x", "source_url": "nope"})
         assert response.status_code == 200

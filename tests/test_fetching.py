@@ -92,6 +92,11 @@ class TestRedirects:
         assert page.status == 200 and page.url == web_server.url("/new")
         assert page.content_type == "text/html" and "Moved" in page.text
 
+    def test_an_address_with_letters_http_cannot_carry_is_escaped(self, web_server):
+        web_server.routes["/caf%C3%A9"] = Answer(body=b"escaped")
+        assert fetch(web_server.url("/café")).content == b"escaped"
+        assert fetch(web_server.url("/caf%C3%A9")).content == b"escaped"
+
     def test_a_redirect_loop_ends(self, web_server):
         web_server.routes["/loop"] = Answer(302, headers={"Location": "/loop"})
         with pytest.raises(FetchFailed, match="redirected more than"):

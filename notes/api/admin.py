@@ -18,6 +18,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ["revoke_selected"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
 
+    def get_queryset(self, request):
+        # Staff see and revoke their own tokens; a superuser sees everyone's.
+        tokens = super().get_queryset(request)
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["name", "scope", "expires_at"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,7 +84,10 @@ def capture(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = CaptureForm(request.POST)
         if form.is_valid():
-            return _save(request, form)
+            try:
+                return _save(request, form)
+            except ValidationError as exc:  # what only the model checks, e.g. a body too deep
+                form.add_error(None, exc.messages)
     else:
         params = request.GET
         url, identifier = params.get("url", "").strip(), params.get("id", "").strip()
