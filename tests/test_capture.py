@@ -63,6 +63,15 @@ class TestPageMetadata:
         assert meta.description.startswith("Energy barriers")
         assert meta.keywords == ["sampling", "MCMC"]
 
+    def test_twitter_cards_fill_what_opengraph_leaves(self):
+        html = (
+            '<title>Tab title</title><meta property="og:title" content="OG title">'
+            '<meta name="twitter:title" content="Card title">'
+            '<meta name="twitter:description" content="What the card says.">'
+        )
+        meta = read_page(html, "https://cards.example.org/")
+        assert meta.title == "OG title" and meta.description == "What the card says."
+
     def test_a_plain_page(self):
         meta = read_page(fixture("plain.html"), "https://plain.example.org/")
         assert meta.title == "A page with only a title"

@@ -3,7 +3,6 @@ and search. Every write goes through notes/services.py, as the admin's do."""
 
 import datetime
 import math
-from urllib.parse import urlencode
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -50,13 +49,11 @@ class PostFilters(Schema):
 def get_post(request: HttpRequest, post_id: int, *, lock_version: int | None = None) -> Post:
     if not 0 < post_id <= MAX_ID:
         raise HttpError(404, f"No post with id {post_id}.")
-    posts = auth.visible_posts(request)
-    if lock_version is not None:
-        if not posts.filter(pk=post_id).exists():
-            raise HttpError(404, f"No post with id {post_id}.")
-        return services.lock_for_edit(post_id, lock_version)
-    post = posts.select_related("author", "series").prefetch_related("tags").filter(pk=post_id)
-    found = post.first()
+    posts = auth.visible_posts(request).filter(pk=post_id)
+    if lock_version is not None and posts.exists():
+        found = services.lock_for_edit(post_id, lock_version)
+    else:
+        found = posts.select_related("author", "series").prefetch_related("tags").first()
     if found is None:
         raise HttpError(404, f"No post with id {post_id}.")
     return found
@@ -65,7 +62,7 @@ def get_post(request: HttpRequest, post_id: int, *, lock_version: int | None = N
 def _page_link(request: HttpRequest, page: int) -> str:
     params = request.GET.copy()
     params["page"] = str(page)
-    return request.build_absolute_uri(f"{request.path}?{urlencode(list(params.lists()), True)}")
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
 @router.get("", response={200: PostPage, **READ_ERRORS}, summary="List posts")
@@ -173,8 +170,6 @@ def update_post(request: HttpRequest, post_id: int, data: PostPatch):
     """Send the `version` you read. If the post was saved since, nothing changes and the
     answer is 409 with the current version."""
     post = get_post(request, post_id, lock_version=data.version)
-    if post is None:
-        raise HttpError(404, f"No post with id {post_id}.")
     sent = data.model_fields_set
     for name, value in data.dict(exclude_unset=True, exclude={"version", "tags", "series"}).items():
         # null empties a text field; on a date or a number it means "none".
