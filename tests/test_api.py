@@ -611,3 +611,41 @@ class TestTokenCommand:
 
         with pytest.raises(CommandError, match="no staff account named 'nobody'"):
             call_command("create_api_token", "x", user="nobody")
+
+
+@pytest.mark.django_db(transaction=True)
+class TestConcurrentEdits:
+    def test_an_update_racing_an_admin_save_waits_for_it_then_gets_a_409(self, staff_user):
+        """The admin holds the post's row while it saves; a script sending the same version
+        at that moment waits for the lock, then sees the newer version and changes nothing."""
+        import threading
+
+        from django.db import connection, transaction
+
+        from notes import services
+
+        writer = Caller(token_for(staff_user, "write"))
+        post = make_draft("Raced")
+        seen = post.version
+        locked, release = threading.Event(), threading.Event()
+
+        def admin_save() -> None:
+            try:
+                with transaction.atomic():
+                    current = services.lock_for_edit(post.pk, seen)
+                    locked.set()
+                    release.wait(5)
+                    current.title = "The admin's title"
+                    services.save_post(current)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=admin_save)
+        thread.start()
+        assert locked.wait(5)
+        threading.Timer(0.3, release.set).start()
+        response = writer.patch(f"/posts/{post.pk}/", {"version": seen, "title": "The script's"})
+        thread.join(5)
+        assert response.status_code == 409, response.content
+        post.refresh_from_db()
+        assert post.title == "The admin's title" and post.version == seen + 1
