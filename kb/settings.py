@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "markdownx",
+    "ninja",
     "axes",
     "notes",
 ]
@@ -247,7 +248,28 @@ CACHES = {
 # Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off,
 # as is the default with DEBUG, where a template edit must show on the next reload.
 KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", "0" if DEBUG else str(24 * 3600)))
-KB_PAGE_CACHE_SKIP = ["/admin/", "/healthz", f"/{MEDIA_URL}", f"/{STATIC_URL}"]
+KB_PAGE_CACHE_SKIP = [
+    "/admin/",
+    "/api/",
+    "/capture/",
+    "/healthz",
+    f"/{MEDIA_URL}",
+    f"/{STATIC_URL}",
+]
+
+# The API (notes/api/): requests each token (or staff session) may make per window.
+KB_API_RATE_LIMIT = env_str("KB_API_RATE_LIMIT", "600/minute")
+
+# Fetching pages for capture and papers by identifier (notes/fetching.py): only public addresses,
+# except the hosts (`host` or `host:port`) named here; seconds a whole fetch may take; who asks.
+KB_FETCH_ALLOWED_HOSTS = env_list("KB_FETCH_ALLOWED_HOSTS", "")
+KB_FETCH_TIMEOUT = float(env_str("KB_FETCH_TIMEOUT", "10"))
+KB_FETCH_USER_AGENT = env_str(
+    "KB_FETCH_USER_AGENT", "kb/0.1 (a personal knowledge base fetching one page for its author)"
+)
+# Where papers are looked up by identifier; tests point these at a local server.
+KB_ARXIV_API_URL = env_str("KB_ARXIV_API_URL", "https://export.arxiv.org/api/query")
+KB_CROSSREF_API_URL = env_str("KB_CROSSREF_API_URL", "https://api.crossref.org/works/")
 
 # The site's identity, shown in the header, feeds and meta tags: defaults for what the author
 # can change in the admin (Site settings).

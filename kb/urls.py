@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from notes.api.main import api
 from notes.uploads import serve_upload, upload_image
 from notes.views.health import healthz
 from notes.views.preview import markdown_preview
@@ -24,6 +25,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/markdownx/", include(markdownx_patterns)),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("notes.urls")),
 ]
 

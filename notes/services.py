@@ -47,6 +47,25 @@ def _renames(post: Post) -> list[tuple[str, str]]:
     return [(old, new) for old, new in pairs if old and old.lower() != new.lower()]
 
 
+class EditConflict(Exception):
+    """The post was saved (another tab, another person, a script) after the version an edit
+    started from; saving would overwrite that."""
+
+    def __init__(self, current: Post) -> None:
+        super().__init__(f"“{current}” is at version {current.version} now.")
+        self.current = current
+
+
+def lock_for_edit(pk: int, base_version: int) -> Post | None:
+    """The post, its row locked until the transaction ends, if it is still at `base_version`;
+    EditConflict if it has been saved since. None if there is no such post. The admin form and
+    the API both check through here, against the version `Post.save()` counts up."""
+    current = Post.objects.select_for_update().filter(pk=pk).first()
+    if current is not None and current.version != base_version:
+        raise EditConflict(current)
+    return current
+
+
 @transaction.atomic
 def save_post(post: Post, *, tags: Iterable[Tag] | None = None, user=None, note: str = "") -> Post:
     post.save()
@@ -97,6 +116,21 @@ def unpublish(posts: Iterable[Post], *, user=None) -> int:
             save_post(post, user=user, note="Moved back to draft")
             count += 1
     return count
+
+
+@transaction.atomic
+def save_tag(tag: Tag) -> Tag:
+    """A tag's name is among the words its posts are found by: saving it re-indexes them."""
+    tag.save()
+    search.index_posts(tag.posts.all())
+    return tag
+
+
+@transaction.atomic
+def delete_tag(tag: Tag) -> None:
+    posts = list(tag.posts.all())
+    tag.delete()
+    search.index_posts(posts)
 
 
 def get_or_create_tags(names: Iterable[str]) -> list[Tag]:

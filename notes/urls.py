@@ -4,7 +4,7 @@ from django.urls import path, re_path, register_converter
 from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
 from notes.sitemaps import SITEMAPS
-from notes.views import discovery, reading, search
+from notes.views import capture, discovery, reading, search
 
 register_converter(UnicodeSlugConverter, "uslug")
 
@@ -22,6 +22,7 @@ urlpatterns = [
         name="tag-combination",
     ),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("capture/", capture.capture, name="capture"),
     path("series/<uslug:slug>/", reading.SeriesDetailView.as_view(), name="series-detail"),
     path("archive/", discovery.ArchiveView.as_view(), name="archive"),
     path("feed/", PostsFeed(), name="feed"),

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.factories import make_user
+from tests.webserver import FixtureServer
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +30,11 @@ def staff_client(staff_user) -> Client:
     client = Client()
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def web_server(settings):
+    """A local HTTP server for fetching tests; only its address is let through the fetch guard."""
+    with FixtureServer() as server:
+        settings.KB_FETCH_ALLOWED_HOSTS = [server.host]
+        yield server

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from notes import revisions, search, services, trash
+from notes import revisions, services, trash
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.views import admin_import
 
@@ -59,9 +59,11 @@ class PostAdminForm(forms.ModelForm):
         if self.instance.pk is None or base is None:
             return cleaned
         # The admin saves inside one transaction; the lock holds until this save is done.
-        current = Post.objects.select_for_update().filter(pk=self.instance.pk).first()
-        if current is None or current.version == base:
+        try:
+            services.lock_for_edit(self.instance.pk, base)
             return cleaned
+        except services.EditConflict as conflict:
+            current = conflict.current
         tag_names = [t.name for t in cleaned.get("tags") or []] + cleaned.get("new_tags", [])
         mine = {
             "title": cleaned.get("title", ""),
@@ -363,13 +365,10 @@ class TagAdmin(admin.ModelAdmin):
     # A tag's name is among the words its posts are found by: renaming or deleting it
     # re-indexes them.
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        search.index_posts(obj.posts.all())
+        services.save_tag(obj)
 
     def delete_model(self, request, obj):
-        posts = list(obj.posts.all())
-        super().delete_model(request, obj)
-        search.index_posts(posts)
+        services.delete_tag(obj)
 
 
 @admin.register(Series)

@@ -1,4 +1,5 @@
-"""kb's data, one module per part: posts and what hangs off them, their history, the site."""
+"""kb's data, one module per part: posts and what hangs off them, their history, the site,
+API tokens."""
 
 from notes.models.history import Revision
 from notes.models.posts import (
@@ -12,9 +13,11 @@ from notes.models.posts import (
     id_list,
 )
 from notes.models.site import SiteSettings, SiteState
+from notes.models.tokens import ApiToken
 
 __all__ = [
     "MAX_BODY_CHARS",
+    "ApiToken",
     "Link",
     "Post",
     "PostQuerySet",

@@ -1,0 +1,121 @@
+"""/capture/: the staff page a bookmarklet opens, prefilled from the page being read (or a DOI
+or arXiv id), that saves a summary draft and opens it in the editor."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from notes.capture.drafts import MAX_QUOTE, Draft, compose, save_draft
+from notes.capture.identifiers import LookupFailed, look_up, parse_identifier
+from notes.capture.metadata import PageMetadata, read_page
+from notes.fetching import FetchError, fetch
+from notes.models import MAX_BODY_CHARS, Post, Tag
+
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+
+
+class CaptureForm(forms.Form):
+    title = forms.CharField(
+        max_length=Post._meta.get_field("title").max_length,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+    source_url = forms.URLField(
+        label="Source", max_length=500, required=False, assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+    )  # fmt: skip
+    summary = forms.CharField(
+        max_length=500, required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )  # fmt: skip
+    body = forms.CharField(
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "vLargeTextField"}),
+    )
+    tags = forms.ModelMultipleChoiceField(
+        Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Ticked: the existing tags this page seems to be about.",
+    )  # fmt: skip
+    new_tags = forms.CharField(
+        required=False,
+        help_text="Comma-separated names of tags to create and add.",
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+
+
+def gather(url: str, identifier_text: str) -> tuple[PageMetadata, list[str]]:
+    """What can be learned about the page or paper, and what went wrong on the way."""
+    identifier = parse_identifier(identifier_text) or (parse_identifier(url) if url else None)
+    if identifier_text and identifier is None:
+        return PageMetadata(), [f"“{identifier_text}” is not a DOI or an arXiv id."]
+    if identifier is not None:
+        try:
+            return look_up(identifier), []
+        except LookupFailed as exc:
+            return PageMetadata(url=identifier.url), [f"{exc} The form holds what was sent."]
+    if not url:
+        return PageMetadata(), []
+    try:
+        page = fetch(url)
+    except FetchError as exc:
+        return PageMetadata(url=url), [f"{exc} The form holds what the bookmarklet sent."]
+    if page.content_type not in HTML_TYPES:
+        return PageMetadata(url=page.url), []
+    return read_page(page.text, page.url), []
+
+
+def bookmarklet(request: HttpRequest) -> str:
+    capture_url = request.build_absolute_uri(reverse("notes:capture"))
+    return (
+        "javascript:(function(){var s=String(window.getSelection()).slice(0,2000);"
+        f"location.href='{capture_url}?url='+encodeURIComponent(location.href)"
+        "+'&title='+encodeURIComponent(document.title)+'&selection='+encodeURIComponent(s);})()"
+    )
+
+
+@staff_member_required
+def capture(request: HttpRequest) -> HttpResponse:
+    problems: list[str] = []
+    if request.method == "POST":
+        form = CaptureForm(request.POST)
+        if form.is_valid():
+            try:
+                return _save(request, form)
+            except ValidationError as exc:  # what only the model checks, e.g. a body too deep
+                form.add_error(None, exc.messages)
+    else:
+        params = request.GET
+        url, identifier = params.get("url", "").strip(), params.get("id", "").strip()
+        form = CaptureForm()
+        if url or identifier or params.get("title"):
+            meta, problems = gather(url, identifier)
+            draft = compose(
+                meta,
+                title=params.get("title", "").strip(),
+                url=url if parse_identifier(url) is None else "",
+                selection=params.get("selection", "")[:MAX_QUOTE],
+            )
+            form = CaptureForm(initial={**draft.__dict__, "tags": [t.pk for t in draft.tags]})
+    context = {
+        **admin.site.each_context(request),
+        "title": "Capture a page or a paper",
+        "form": form,
+        "problems": problems,
+        "bookmarklet": bookmarklet(request),
+    }
+    return render(request, "notes/capture.html", context)
+
+
+def _save(request: HttpRequest, form: CaptureForm) -> HttpResponse:
+    data = form.cleaned_data
+    draft = Draft(data["title"], data["source_url"], data["summary"], data["body"],
+                  list(data["tags"]))  # fmt: skip
+    new_tags = [n for n in data["new_tags"].split(",") if n.strip()]
+    post = save_draft(draft, user=request.user, extra_tags=new_tags)
+    messages.success(request, f"Saved “{post}” as a draft.")
+    return redirect("admin:notes_post_change", post.pk)
