@@ -1,6 +1,7 @@
 """kb's data, one module per part: posts and what hangs off them, their history, the site."""
 
 from notes.models.history import Revision
+from notes.models.math import MathStylesheet
 from notes.models.posts import (
     MAX_BODY_CHARS,
     Link,
@@ -16,6 +17,7 @@ from notes.models.site import SiteSettings, SiteState
 __all__ = [
     "MAX_BODY_CHARS",
     "Link",
+    "MathStylesheet",
     "Post",
     "PostQuerySet",
     "Revision",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from notes.rendering import render_markdown
+from notes.rendering.macros import parse_preamble
 
 
 class SiteState(models.Model):
@@ -70,6 +72,16 @@ class SiteSettings(models.Model):
         self.pk = self.ROW
         self.intro_html = render_markdown(self.intro).html if self.intro.strip() else ""
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        _, leftover = parse_preamble(self.math_preamble)
+        if leftover:
+            raise ValidationError(
+                {
+                    "math_preamble": "Only \\newcommand, \\renewcommand, \\def and "
+                    f"\\DeclareMathOperator definitions belong here, not “{leftover[:80]}”."
+                }
+            )
 
     @classmethod
     def current(cls) -> SiteSettings:

@@ -53,6 +53,10 @@ class Rendered:
     reading_time: int
     summary: str
     math_errors: tuple[str, ...]
+    # The rules for the KaTeX style classes in html and toc_html (see katex_styles).
+    math_css: str = ""
+    broken_labels: tuple[str, ...] = ()
+    duplicated_labels: tuple[str, ...] = ()
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]

@@ -38,8 +38,8 @@ def linked_post(db):
 
 
 def formula_shown(scope, where: str) -> None:
-    """The one display formula in `scope` is typeset MathML with a real size, not raw TeX."""
-    formula = scope.locator(".math-display math, .math-error").first
+    """The one display formula in `scope` is typeset by KaTeX with a real size, not raw TeX."""
+    formula = scope.locator(".math-display .katex-html, .math-error").first
     formula.wait_for()
     error = formula.evaluate("node => node.matches('.math-error') && node.title")
     assert not error, f"{where}: the formula is a math error: {error}"
