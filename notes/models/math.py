@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+
+
+class MathStylesheetQuerySet(models.QuerySet):
+    def unused(self, older_than: datetime.timedelta = datetime.timedelta(hours=1)):
+        """Stylesheets no post links, past the time an open preview may still need them."""
+        from notes.models.posts import Post
+
+        linked = Post.objects.exclude(math_stylesheet="").values("math_stylesheet")
+        recent = timezone.now() - older_than
+        return self.exclude(digest__in=linked).filter(created_at__lt=recent)
 
 
 class MathStylesheet(models.Model):
@@ -19,6 +31,8 @@ class MathStylesheet(models.Model):
     digest = models.CharField(max_length=24, primary_key=True)
     css = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MathStylesheetQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

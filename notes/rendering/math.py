@@ -239,9 +239,24 @@ def render(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
         )
     if result.error is not None:
         env["math_errors"].append(result.error)
+    markup = result.html
+    if tex != token.content and result.error is None:
+        markup = _as_written(markup, token.content)
     if not display:
-        return f'<span class="math math-inline">{result.html}</span>'
-    return _display_box(token, result.html, anchors)
+        return f'<span class="math math-inline">{markup}</span>'
+    return _display_box(token, markup, anchors)
+
+
+_ANNOTATION = re.compile(
+    r'(<annotation encoding="application/x-tex">).*?(</annotation>)', re.DOTALL
+)
+
+
+def _as_written(markup: str, source: str) -> str:
+    """The TeX annotation (what copying the formula gives) as the author wrote it, not as
+    numbering and the MathJax rewrites left it."""
+    written = html.escape(source.strip(), quote=False)
+    return _ANNOTATION.sub(lambda m: m.group(1) + written + m.group(2), markup, count=1)
 
 
 def _display_box(token: Token, markup: str, anchors: Sequence[str]) -> str:
