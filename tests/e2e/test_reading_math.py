@@ -23,11 +23,12 @@ PREAMBLE = (
 )
 
 # For each display formula whose TeX aligns relations at "&": the x of the first full-size
-# relation sign (=, ≥, ≤) in each row, found by walking the text the reader sees.
-RELATION_COLUMNS = """() => [...document.querySelectorAll('.prose .math-display')]
+# relation sign (=, ≥, ≤) in each row, found by walking the text the reader sees. Each script
+# takes the selector of what is drawn (KaTeX's HTML here; bench/math_layout.py passes "math").
+RELATION_COLUMNS = """(drawn) => [...document.querySelectorAll('.math-display')]
   .filter(box => /&\\s*(=|\\\\ge|\\\\le)/.test(box.querySelector('annotation').textContent))
   .map(box => {
-    const visual = box.querySelector('.katex-html');
+    const visual = box.querySelector(drawn || '.katex-html');
     const base = parseFloat(getComputedStyle(visual).fontSize);
     const walker = document.createTreeWalker(visual, NodeFilter.SHOW_TEXT);
     const signs = [];
@@ -51,8 +52,8 @@ RELATION_COLUMNS = """() => [...document.querySelectorAll('.prose .math-display'
 
 # Gap, in em, between an operator name (log, cos, sin, exp) and the letter that follows it
 # (TeX puts no space before an opening parenthesis: "exp(-x)").
-OPERATOR_GAPS = """() => {
-  const visual = [...document.querySelectorAll('.prose .katex-html')];
+OPERATOR_GAPS = """(drawn) => {
+  const visual = [...document.querySelectorAll(drawn || '.katex-html')];
   const gaps = [];
   for (const root of visual) {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
@@ -78,6 +79,20 @@ OPERATOR_GAPS = """() => {
   }
   return gaps;
 }"""
+
+# How far, in em, each prime's top rises above the top of the letter it marks ("s'").
+PRIME_RISES = """(drawn) => [...document.querySelectorAll(drawn || '.katex-html')].flatMap(root => {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.data.trim()) nodes.push(n);
+  return nodes.flatMap((node, i) => {
+    if (!['\\u2032', "'"].includes(node.data) || !nodes[i - 1]) return [];
+    const r = document.createRange(); r.selectNodeContents(node);
+    const b = document.createRange(); b.selectNodeContents(nodes[i - 1]);
+    const em = parseFloat(getComputedStyle(nodes[i - 1].parentElement).fontSize);
+    return [(b.getBoundingClientRect().top - r.getBoundingClientRect().top) / em];
+  });
+})"""
 
 
 @pytest.fixture
@@ -113,22 +128,7 @@ def test_primes_sit_at_the_height_of_a_superscript(page, derivation):
     page.goto(derivation.get_absolute_url())
     page.evaluate("document.fonts.ready")
     # In "f'(x)": the prime's top is above the f's top, but by less than half an em.
-    offsets = page.evaluate(
-        """() => [...document.querySelectorAll('.prose .katex-html')].flatMap(root => {
-          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-          const nodes = [];
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            if (n.data.trim()) nodes.push(n);
-          }
-          return nodes.flatMap((node, i) => {
-            if (node.data !== '\\u2032' || !nodes[i - 1]) return [];
-            const r = document.createRange(); r.selectNodeContents(node);
-            const b = document.createRange(); b.selectNodeContents(nodes[i - 1]);
-            const em = parseFloat(getComputedStyle(nodes[i - 1].parentElement).fontSize);
-            return [(b.getBoundingClientRect().top - r.getBoundingClientRect().top) / em];
-          });
-        })"""
-    )
+    offsets = page.evaluate(PRIME_RISES)
     assert len(offsets) >= 4, offsets
     for offset in offsets:
         assert 0 <= offset < 0.5, offsets
