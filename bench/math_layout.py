@@ -87,6 +87,7 @@ def measure(page, url: str, drawn: str) -> dict[str, float]:
         "derivations": len(columns),
         "aligned (within 1 px)": sum(spread <= 1 for spread in spreads),
         "worst spread px": max(spreads, default=0),
+        "spreads px": ", ".join(f"{spread:.0f}" for spread in spreads),
         "smallest operator gap em": min((g["gap"] for g in gaps), default=0),
         "operator gaps >= 0.12 em": f"{sum(g['gap'] >= 0.12 for g in gaps)}/{len(gaps)}",
         "prime rise em": max(primes, default=0),

@@ -45,6 +45,9 @@ def formula_shown(scope, where: str) -> None:
     assert not error, f"{where}: the formula is a math error: {error}"
     box = formula.bounding_box()
     assert box["width"] > 0 and box["height"] > 0, where
+    # KaTeX's struts take their height from the formula's stylesheet: it was linked and loaded.
+    strut = formula.locator(".strut").first
+    assert strut.evaluate("node => node.getBoundingClientRect().height") > 5, where
     assert "\\frac" not in scope.inner_text() and "$$" not in scope.inner_text(), where
 
 
