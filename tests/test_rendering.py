@@ -74,7 +74,7 @@ def assert_inert(markup: str) -> None:
                     "mailto",
                 }, value
             if name == "id":
-                assert re.fullmatch(r"(h|fn|fnref)-[\w:-]+", value), value
+                assert re.fullmatch(r"(h|fn|fnref|eq)-[\w:.-]+", value), value
     assert "<annotation-xml" not in markup
 
 

@@ -17,6 +17,7 @@ from notes.rendering.katex_styles import class_for, declaration_for, stylesheet
 from notes.rendering.sanitizing import sanitize_html
 from notes.rendering.typesetting import for_feeds
 from tests.factories import make_post
+from tests.test_rendering import Elements, assert_inert
 
 FIXTURES = Path(__file__).parent / "rendering_fixtures"
 DERIVATIONS = (FIXTURES / "derivations.md").read_text()
@@ -294,3 +295,21 @@ def test_feeds_carry_mathml_not_katexs_visual_html(client):
     assert "katex-html" not in feed
     stored = Post.objects.get().body_html
     assert for_feeds(stored).count("<math") == 2 and "katex-html" not in for_feeds(stored)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '$$ x \\label{"><img src=x onerror=alert(1)>} $$ see \\eqref{"><img src=x onerror=alert(1)>}',
+        "See \\eqref{<script>alert(1)</script>} and \\ref{' onmouseover='alert(1)}",
+        "$$ x \\tag{<img src=x onerror=alert(1)>} $$",
+        "$\\newcommand{\\x}{\\href{javascript:alert(1)}{y}} \\x$",
+        "$$\\begin{align} a &= \\text{</span><script>alert(1)</script>} \\end{align}$$",
+        "$\\color{red\" onmouseover=\"alert(1)}{x}$",
+    ],
+)
+def test_labels_tags_and_macros_cannot_smuggle_markup(text):
+    rendered = render_markdown(text)
+    assert_inert(rendered.html)
+    assert [tag for tag, _ in Elements(rendered.html).found if tag in ("img", "script")] == []
+    assert sanitize_html(rendered.html) == rendered.html

@@ -38,7 +38,7 @@ class Macro:
 Macros = Mapping[str, Macro]
 
 
-def _group(tex: str, start: int) -> tuple[str, int] | None:
+def braced_group(tex: str, start: int) -> tuple[str, int] | None:
     """The braced group at ``start`` (spaces skipped): its content and the index after it."""
     while start < len(tex) and tex[start].isspace():
         start += 1
@@ -80,7 +80,7 @@ def _parse_one(tex: str, match: re.Match[str]) -> tuple[str, Macro, int] | None:
             position += count.end()
         if re.match(r"\s*\[", tex[position:]):
             return None  # an optional argument's default: KaTeX has no way to express it
-    body = _group(tex, position)
+    body = braced_group(tex, position)
     if body is None or len(body[0]) > MAX_MACRO_CHARS:
         return None
     text, end = body

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from notes.rendering.macros import _group
+from notes.rendering.macros import braced_group
 
 _TEXT_COMMANDS = re.compile(
     r"\\(?:text|textrm|textit|textbf|textsf|texttt|textnormal|textup|textmd|mbox|hbox)\s*\{"
@@ -39,7 +39,7 @@ def text_specials(tex: str, display: bool) -> str:
     for match in _TEXT_COMMANDS.finditer(tex):
         if match.start() < position:
             continue
-        group = _group(tex, match.end() - 1)
+        group = braced_group(tex, match.end() - 1)
         if group is None:
             continue
         content, end = group
@@ -107,7 +107,7 @@ def bare_scripts(tex: str, display: bool) -> str:
 
 
 def _argument_end(tex: str, start: int) -> int | None:
-    group = _group(tex, start)
+    group = braced_group(tex, start)
     if group is not None:
         return group[1]
     index = start
@@ -133,7 +133,7 @@ def unknown_commands(tex: str, display: bool) -> str:
     tex = _RENAMES.sub(lambda m: _RENAMED[m.group(1)], tex)
     tex = _REQUIRE.sub("", tex)
     while (match := _HTML_ONLY.search(tex)) is not None:
-        first = _group(tex, match.end())
+        first = braced_group(tex, match.end())
         if first is None:
             break
         tex = tex[: match.start()] + tex[first[1] :]

@@ -22,12 +22,15 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
   fences. Formulas are recognised before any other inline syntax, so ``_``,
   ``*`` and ``\\\\`` inside them stay TeX. A single ``$`` must hug its
   formula (``$x$``, not ``$ x $``) and may not touch a digit outside, so
-  "$5 and $10" stays prose. See typesetting.py for the MathML choice.
+  "$5 and $10" stays prose. ``align``, ``equation``… may also stand bare, as
+  in MathJax. See typesetting.py for how formulas are drawn.
 * Wikilinks: ``[[Post title]]``, ``[[slug|label]]``, ``[[slug#heading]]``
   and ``[[#heading]]`` for this page. Not inside code or math.
 * Raw HTML is shown as text, never interpreted and never dropped.
 
-Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX),
+Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX), with
+``equations`` (numbers, ``\\label``/``\\eqref``), ``macros``, ``mathjax`` (MathJax-isms) and
+``katex_styles`` (KaTeX's inline styles as classes of a generated stylesheet),
 ``wikilinks``, ``headings`` (ids and the TOC), ``plaintext`` (summary and reading time),
 ``highlighting`` (Pygments) and ``sanitizing`` (the nh3 allow-list, applied last).
 

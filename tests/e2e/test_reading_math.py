@@ -182,6 +182,15 @@ def test_a_phone_never_scrolls_sideways(mobile_page, derivation):
     mobile_page.goto(derivation.get_absolute_url())
     mobile_page.evaluate("document.fonts.ready")
     assert horizontal_overflow(mobile_page) == 0
+    # Equation numbers follow their formula instead of covering it when it is wider.
+    covering = mobile_page.evaluate(
+        """() => [...document.querySelectorAll('.katex-html > .tag')].filter(tag => {
+          const number = tag.getBoundingClientRect();
+          return [...tag.parentElement.children].some(part => part !== tag
+            && part.getBoundingClientRect().right > number.left + 1);
+        }).length"""
+    )
+    assert covering == 0
 
 
 def test_math_in_a_heading_stays_on_one_line(page, derivation):

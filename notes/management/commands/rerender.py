@@ -26,7 +26,7 @@ class Command(BaseCommand):
                     services.rerender_post(post, math_preamble=preamble)
                 site_state.mark_changed()
             self.stdout.write(f"Rendered {min(start + batch_size, total)}/{total} posts")
+        self.stdout.write(self.style.SUCCESS(f"Re-rendered {total} posts."))
+        # Stylesheets that earlier renderings (and previews) linked and no post links now.
         dropped = MathStylesheet.objects.unused().delete()[0]
-        self.stdout.write(
-            self.style.SUCCESS(f"Re-rendered {total} posts; dropped {dropped} unused stylesheets.")
-        )
+        self.stdout.write(f"Dropped {dropped} formula stylesheets no post uses.")
