@@ -32,7 +32,7 @@ django.setup()
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from notes.rendering import render_markdown  # noqa: E402
-from notes.rendering.typesetting import for_feeds  # noqa: E402
+from notes.rendering.typesetting import mathml_only  # noqa: E402
 from tests.e2e.test_reading_math import (  # noqa: E402
     DERIVATIONS,
     OPERATOR_GAPS,
@@ -71,7 +71,7 @@ def mathml_page(folder: Path, font: Path | None) -> Path:
         )
     page = folder / "mathml.html"
     page.write_text(
-        PAGE.format(title="MathML", extra=face, links="", body=for_feeds(rendered.html))
+        PAGE.format(title="MathML", extra=face, links="", body=mathml_only(rendered.html))
     )
     return page
 

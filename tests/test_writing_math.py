@@ -15,7 +15,7 @@ from notes.models import MathStylesheet, Post, SiteSettings
 from notes.rendering import markdownify, render_markdown
 from notes.rendering.katex_styles import class_for, declaration_for, stylesheet
 from notes.rendering.sanitizing import sanitize_html
-from notes.rendering.typesetting import for_feeds
+from notes.rendering.typesetting import mathml_only
 from tests.factories import make_post
 from tests.test_rendering import Elements, assert_inert
 
@@ -294,18 +294,18 @@ def test_feeds_carry_mathml_not_katexs_visual_html(client):
     assert "<math" in feed or "&lt;math" in feed
     assert "katex-html" not in feed
     stored = Post.objects.get().body_html
-    assert for_feeds(stored).count("<math") == 2 and "katex-html" not in for_feeds(stored)
+    assert mathml_only(stored).count("<math") == 2 and "katex-html" not in mathml_only(stored)
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        '$$ x \\label{"><img src=x onerror=alert(1)>} $$ see \\eqref{"><img src=x onerror=alert(1)>}',
+        '$$ x \\label{"><img src=x onerror=alert(1)>} $$ \\eqref{"><img src=x onerror=alert(1)>}',
         "See \\eqref{<script>alert(1)</script>} and \\ref{' onmouseover='alert(1)}",
         "$$ x \\tag{<img src=x onerror=alert(1)>} $$",
         "$\\newcommand{\\x}{\\href{javascript:alert(1)}{y}} \\x$",
         "$$\\begin{align} a &= \\text{</span><script>alert(1)</script>} \\end{align}$$",
-        "$\\color{red\" onmouseover=\"alert(1)}{x}$",
+        '$\\color{red" onmouseover="alert(1)}{x}$',
     ],
 )
 def test_labels_tags_and_macros_cannot_smuggle_markup(text):
@@ -313,3 +313,15 @@ def test_labels_tags_and_macros_cannot_smuggle_markup(text):
     assert_inert(rendered.html)
     assert [tag for tag, _ in Elements(rendered.html).found if tag in ("img", "script")] == []
     assert sanitize_html(rendered.html) == rendered.html
+
+
+@pytest.mark.django_db
+def test_the_site_intro_keeps_its_formulas_as_mathml():
+    """The intro is shown where no formula stylesheet is linked, so it keeps only MathML."""
+    settings = SiteSettings.current()
+    settings.math_preamble = PREAMBLE
+    settings.intro = "Notes on $\\E[X]$."
+    services.save_site_settings(settings)
+    intro = SiteSettings.current().intro_html
+    assert f"<mi>{EXPECTATION}</mi>" in intro
+    assert "katex-html" not in intro and "math-error" not in intro

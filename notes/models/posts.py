@@ -17,6 +17,7 @@ from markdownx.models import MarkdownxField
 from notes.models.math import MathStylesheet
 from notes.models.site import SiteSettings
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
+from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
@@ -132,7 +133,10 @@ class Tag(models.Model):
                 self._meta.get_field("slug").max_length,
                 lambda s: Tag.objects.filter(slug=s).exclude(pk=self.pk).exists(),
             )
-        self.description_html = render_markdown(self.description).html if self.description else ""
+        # Shown on pages that link no formula stylesheet: formulas as MathML only.
+        self.description_html = (
+            mathml_only(render_markdown(self.description).html) if self.description else ""
+        )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -8,6 +8,7 @@ from django.db import models
 
 from notes.rendering import render_markdown
 from notes.rendering.macros import parse_preamble
+from notes.rendering.typesetting import mathml_only
 
 
 class SiteState(models.Model):
@@ -70,7 +71,13 @@ class SiteSettings(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.pk = self.ROW
-        self.intro_html = render_markdown(self.intro).html if self.intro.strip() else ""
+        # The home page links no formula stylesheet: the intro's formulas are MathML only.
+        intro = (
+            render_markdown(self.intro, math_preamble=self.math_preamble)
+            if self.intro.strip()
+            else None
+        )
+        self.intro_html = mathml_only(intro.html) if intro else ""
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -275,9 +275,10 @@ _VISUAL_HTML = re.compile(r'<span class="katex-html"[^>]*>')
 _SPAN_TAG = re.compile(r"<span\b|</span>")
 
 
-def for_feeds(body_html: str) -> str:
-    """Stored HTML for feed readers, which have no KaTeX stylesheet: each formula keeps only
-    its MathML (which they draw, or show as its text), not KaTeX's visual HTML."""
+def mathml_only(body_html: str) -> str:
+    """Stored HTML for where KaTeX's stylesheets are not linked (feed readers, the home
+    page's intro, a series' description): each formula keeps only its MathML, which
+    browsers and feed readers draw themselves, not KaTeX's visual HTML."""
     if "katex-html" not in body_html:
         return body_html
     parts = []
