@@ -248,11 +248,13 @@ CACHES = {
 # Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off,
 # as is the default with DEBUG, where a template edit must show on the next reload.
 KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", "0" if DEBUG else str(24 * 3600)))
+# /math/: formula stylesheets are content-addressed and cached for good by their own view.
 KB_PAGE_CACHE_SKIP = [
     "/admin/",
     "/api/",
     "/capture/",
     "/healthz",
+    "/math/",
     f"/{MEDIA_URL}",
     f"/{STATIC_URL}",
 ]

@@ -14,6 +14,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
 from notes.models import Post, PostQuerySet, SiteSettings, Tag
+from notes.rendering.typesetting import mathml_only
 
 FEED_ITEMS = 20
 
@@ -97,7 +98,7 @@ class PostsFeed(Feed):
         return [tag.name for tag in item.tags.all()]
 
     def item_extra_kwargs(self, item: Post) -> dict[str, str]:
-        return {"content_html": item.body_html}
+        return {"content_html": mathml_only(item.body_html)}
 
 
 class PostsRssFeed(PostsFeed):

@@ -6,12 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from notes import links, revisions, search
-from notes.models import Post, Tag
+from notes import links, revisions, search, site_state
+from notes.models import MathStylesheet, Post, SiteSettings, Tag
+from notes.rendering import macros
 
-RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
+RENDERED_FIELDS = [
+    "body_html",
+    "toc_html",
+    "math_stylesheet",
+    "excerpt",
+    "broken_wikilinks",
+    "reading_time",
+]
 
 
 @transaction.atomic
@@ -85,12 +94,14 @@ def delete_post(post: Post) -> None:
         rerender_post(other)
 
 
-def rerender_post(post: Post) -> None:
+def rerender_post(post: Post, *, math_preamble: str | None = None) -> None:
     """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else.
 
     Its writes send no signals, so the caller tells the page cache: saving or deleting the
-    post that made this necessary does, and so do the trash and the rerender command."""
-    post.render()
+    post that made this necessary does, and so do the trash and the rerender command.
+    ``math_preamble`` saves a query a post when the caller re-renders many."""
+    post.render(math_preamble)
+    MathStylesheet.keep(post.math_css)
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids)
 
@@ -143,3 +154,28 @@ def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
         tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
         tags[name.lower()] = tag
     return list(tags.values())
+
+
+@transaction.atomic
+def save_site_settings(settings: SiteSettings) -> int:
+    """Save the site settings; when the math preamble changed, re-render the posts that use a
+    macro it added, changed or removed. Returns how many posts were re-rendered."""
+    before = SiteSettings.current().math_preamble
+    settings.save()
+    if settings.math_preamble == before:
+        return 0
+    old, _ = macros.parse_preamble(before)
+    new, _ = macros.parse_preamble(settings.math_preamble)
+    changed = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+    if not changed:
+        return 0
+    mentions = Q()
+    for name in changed:
+        mentions |= Q(body__contains=name)
+    count = 0
+    for post in Post.objects.filter(mentions).order_by("pk"):
+        if macros.names_used(post.body, dict.fromkeys(changed)):
+            rerender_post(post, math_preamble=settings.math_preamble)
+            count += 1
+    site_state.mark_changed()
+    return count

@@ -5,6 +5,7 @@ from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
 from notes.sitemaps import SITEMAPS
 from notes.views import capture, discovery, reading, search
+from notes.views.math import math_stylesheet
 
 register_converter(UnicodeSlugConverter, "uslug")
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("capture/", capture.capture, name="capture"),
     path("series/<uslug:slug>/", reading.SeriesDetailView.as_view(), name="series-detail"),
     path("archive/", discovery.ArchiveView.as_view(), name="archive"),
+    re_path(r"^math/(?P<digest>[0-9a-f]{20})\.css$", math_stylesheet, name="math-stylesheet"),
     path("feed/", PostsFeed(), name="feed"),
     path("index.xml", PostsRssFeed(), name="feed-rss"),
     path("tags/<uslug:slug>/feed/", TagFeed(), name="tag-feed"),

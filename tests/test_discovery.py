@@ -382,11 +382,14 @@ class TestThemesAndAssets:
         text = client.get(post.get_absolute_url()).text
         names = set(re.findall(r'(?:href|src)="/static/([^"]+)"', text))
         assert {"js/theme-init.js", "js/theme.js", "css/print.css", "favicon.svg"} <= names
-        # No CDN: every script, stylesheet and icon comes from this site's static files.
+        # No CDN: every script, stylesheet and icon comes from this site's static files, or
+        # (the layout of the post's formulas) from its own /math/ stylesheets.
         assets = re.findall(
             r'<script src="([^"]+)"|<link rel="(?:stylesheet|icon)" href="([^"]+)"', text
         )
-        assert assets and all((src or href).startswith("/static/") for src, href in assets)
+        assert assets and all(
+            (src or href).startswith(("/static/", "/math/")) for src, href in assets
+        )
         for name in names:
             assert finders.find(name), f"/static/{name} is missing"
 

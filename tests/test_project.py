@@ -172,7 +172,7 @@ class TestStaticFiles:
         )
         assert result.returncode == 0, result.stderr[-2000:]
         manifest = (tmp_path / "staticfiles.json").read_text()
-        for asset in ("css/site.css", "css/math.css", "fonts/latinmodern-math.woff2"):
+        for asset in ("css/site.css", "css/math.css", "katex/fonts/KaTeX_Main-Regular.woff2"):
             assert f'"{asset}"' in manifest
         assert list(tmp_path.glob("css/site.*.css.gz"))
 

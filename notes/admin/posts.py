@@ -151,7 +151,7 @@ class PostAdmin(admin.ModelAdmin):
         # Keeps unsaved text in the browser; a closed tab or a failed save loses nothing.
         js = ["js/autosave.js"]
         # The live preview shows highlighted code and typeset math as the site does.
-        css = {"all": ["css/admin-diff.css", "css/pygments.css", "css/math.css"]}
+        css = {"all": ["css/admin-diff.css", "css/pygments.css", "katex/katex.css", "css/math.css"]}
 
     def get_queryset(self, request):
         # Trashed posts live on the trash page only (see `trash_view`).

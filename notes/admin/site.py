@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from notes import services
 from notes.models import SiteSettings
 
 
@@ -14,6 +15,11 @@ class SiteSettingsAdmin(admin.ModelAdmin):
         ("Home page", {"fields": ["intro"]}),
         ("Math", {"fields": ["math_preamble"]}),
     ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        count = services.save_site_settings(obj)
+        if count:
+            self.message_user(request, f"Re-rendered {count} posts that use the changed macros.")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -2,6 +2,7 @@
 API tokens."""
 
 from notes.models.history import Revision
+from notes.models.math import MathStylesheet
 from notes.models.posts import (
     MAX_BODY_CHARS,
     Link,
@@ -19,6 +20,7 @@ __all__ = [
     "MAX_BODY_CHARS",
     "ApiToken",
     "Link",
+    "MathStylesheet",
     "Post",
     "PostQuerySet",
     "Revision",

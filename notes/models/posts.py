@@ -14,7 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
+from notes.models.math import MathStylesheet
+from notes.models.site import SiteSettings
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
+from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
@@ -130,7 +133,10 @@ class Tag(models.Model):
                 self._meta.get_field("slug").max_length,
                 lambda s: Tag.objects.filter(slug=s).exclude(pk=self.pk).exists(),
             )
-        self.description_html = render_markdown(self.description).html if self.description else ""
+        # Shown on pages that link no formula stylesheet: formulas as MathML only.
+        self.description_html = (
+            mathml_only(render_markdown(self.description).html) if self.description else ""
+        )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -159,6 +165,12 @@ class Post(models.Model):
     body = MarkdownxField(validators=[MaxLengthValidator(MAX_BODY_CHARS)])
     body_html = models.TextField(blank=True, editable=False)
     toc_html = models.TextField(blank=True, editable=False)
+    math_stylesheet = models.CharField(
+        max_length=24,
+        blank=True,
+        editable=False,
+        help_text="Digest of the MathStylesheet holding the layout of this post's formulas.",
+    )
     excerpt = models.TextField(
         blank=True, editable=False, help_text="The summary, or the body's first paragraph."
     )
@@ -239,6 +251,7 @@ class Post(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.fill_defaults()
         self.render()
+        MathStylesheet.keep(self.math_css)
         if not self._state.adding:
             self.version += 1
         super().save(*args, **kwargs)
@@ -306,17 +319,23 @@ class Post(models.Model):
     def broken_wikilink_list(self) -> list[str]:
         return [line for line in self.broken_wikilinks.splitlines() if line]
 
-    def render(self) -> None:
-        """Render the body into the stored HTML, TOC, excerpt and reading time (pure, no save)."""
+    def render(self, math_preamble: str | None = None) -> None:
+        """Render the body into the stored HTML, TOC, excerpt and reading time (no save).
+
+        ``math_preamble`` is the site's TeX macros, read from the site settings if not given."""
         resolved: dict = {}
 
         def remembering_resolver(targets):
             resolved.update(Post.objects.resolve_wikilinks(targets))
             return resolved
 
-        rendered = render_markdown(self.body, remembering_resolver)
+        if math_preamble is None:
+            math_preamble = SiteSettings.current().math_preamble
+        rendered = render_markdown(self.body, remembering_resolver, math_preamble=math_preamble)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
+        self.math_css = rendered.math_css
+        self.math_stylesheet = MathStylesheet.digest_of(rendered.math_css)
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from notes.rendering import render_markdown
+from notes.rendering.macros import parse_preamble
+from notes.rendering.typesetting import mathml_only
 
 
 class SiteState(models.Model):
@@ -68,8 +71,24 @@ class SiteSettings(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.pk = self.ROW
-        self.intro_html = render_markdown(self.intro).html if self.intro.strip() else ""
+        # The home page links no formula stylesheet: the intro's formulas are MathML only.
+        intro = (
+            render_markdown(self.intro, math_preamble=self.math_preamble)
+            if self.intro.strip()
+            else None
+        )
+        self.intro_html = mathml_only(intro.html) if intro else ""
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        _, leftover = parse_preamble(self.math_preamble)
+        if leftover:
+            raise ValidationError(
+                {
+                    "math_preamble": "Only \\newcommand, \\renewcommand, \\def and "
+                    f"\\DeclareMathOperator definitions belong here, not “{leftover[:80]}”."
+                }
+            )
 
     @classmethod
     def current(cls) -> SiteSettings:

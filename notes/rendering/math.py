@@ -7,13 +7,18 @@ a digit outside, so "$5 and $10" stays prose. Typesetting itself is in ``typeset
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from notes.rendering import equations
+from notes.rendering.macros import definitions_for, take_definitions
 from notes.rendering.results import MAX_FORMULAS
 from notes.rendering.typesetting import math_error, typeset
 
@@ -83,7 +88,7 @@ def block_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) 
     first = state.src[begin : state.eMarks[start_line]].rstrip()
     closer = next((c for o, c in _BLOCK_DELIMITERS if first.startswith(o)), None)
     if closer is None:
-        return False
+        return _environment_block(state, start_line, end_line, silent, first)
     opener = first[:2]
     rest = first[len(opener) :]
     if rest.endswith(closer) and closer not in rest[: -len(closer)]:
@@ -104,6 +109,35 @@ def block_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) 
         token.block = True
         token.content = body
         token.markup = opener
+        token.map = [start_line, last + 1]
+    state.line = last + 1
+    return True
+
+
+# MathJax typesets these environments written straight in the text, with no $$ around them.
+_BARE_ENVIRONMENT = re.compile(
+    r"\\begin\{(equation|align|alignat|gather|multline|eqnarray|flalign)(\*?)\}"
+)
+
+
+def _environment_block(
+    state: StateBlock, start_line: int, end_line: int, silent: bool, first: str
+) -> bool:
+    opening = _BARE_ENVIRONMENT.match(first)
+    if opening is None:
+        return False
+    closer = f"\\end{{{opening.group(1)}{opening.group(2)}}}"
+    last = start_line
+    stop = min(end_line, start_line + _BLOCK_MATH_MAX_LINES)
+    while not _line(state, last).rstrip().endswith(closer):
+        last += 1
+        if last >= stop or not _line(state, last).strip():
+            return False
+    if not silent:
+        token = state.push("math_block", "math", 0)
+        token.block = True
+        token.content = "\n".join(_line(state, n) for n in range(start_line, last + 1))
+        token.markup = "\\begin"
         token.map = [start_line, last + 1]
     state.line = last + 1
     return True
@@ -134,17 +168,104 @@ def _closing_line(state: StateBlock, start_line: int, end_line: int, closer: str
     return None
 
 
+def prepare(state: StateCore) -> None:
+    """Before anything renders: take each formula's macro definitions, in the order they are
+    written, and number the display formulas, so a reference may come before its label."""
+    macros = state.env["macros"]
+    labels = state.env["labels"]
+    for token in _math_tokens(state.tokens):
+        display = token.type != "math_inline"
+        tex = take_definitions(token.content, macros)
+        anchors: list[str] = []
+        if display:
+            tex, anchors = equations.number(tex, labels)
+        token.meta = {"tex": tex, "anchors": anchors, "definitions": definitions_for(tex, macros)}
+    state.tokens = _without_definition_paragraphs(state.tokens)
+
+
+def _without_definition_paragraphs(tokens: list[Token]) -> list[Token]:
+    """Drop a paragraph that only held macro definitions: it would show as an empty gap."""
+    kept: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "paragraph_open" and index + 2 < len(tokens):
+            children = tokens[index + 1].children or []
+            if children and all(_is_blank(child) for child in children):
+                index += 3
+                continue
+        kept.append(token)
+        index += 1
+    return kept
+
+
+def _is_blank(token: Token) -> bool:
+    if token.type in ("math_inline", "math_display"):
+        return not token.meta["tex"].strip()
+    return token.type in ("softbreak", "hardbreak") or (
+        token.type == "text" and not token.content.strip()
+    )
+
+
+def _math_tokens(tokens: Sequence[Token]) -> Iterator[Token]:
+    for token in tokens:
+        if token.type == "math_block" or (
+            token.type == "fence" and token.info.strip().lower() == "math"
+        ):
+            yield token
+        elif token.type == "inline" and token.children:
+            yield from (c for c in token.children if c.type in ("math_inline", "math_display"))
+
+
 def render(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
     token = tokens[idx]
     display = token.type != "math_inline"
+    meta = token.meta or {}
+    tex = meta.get("tex", token.content)
+    anchors = meta.get("anchors", [])
+    reference = None if anchors else equations.lone_reference(tex)
+    if reference is not None:
+        token.meta = {**meta, "kind": reference[0], "label": reference[1]}
+        return equations.render_reference(tokens, idx, env)
+    if not tex.strip():
+        return ""  # a formula that only defined macros
+    tex = equations.refs_as_text(tex, env["labels"])
     env["formulas"] += 1
     if env["formulas"] > MAX_FORMULAS:
         result = math_error(token.content, f"more than {MAX_FORMULAS:,} formulas")
     else:
-        result = typeset(token.content, display=display)
+        result = typeset(
+            tex, display=display, shown=token.content, definitions=meta.get("definitions", "")
+        )
     if result.error is not None:
         env["math_errors"].append(result.error)
-    if token.type == "math_block" or token.type == "fence":
-        return f'<div class="math math-display">{result.html}</div>\n'
-    kind = "math-display" if display else "math-inline"
-    return f'<span class="math {kind}">{result.html}</span>'
+    markup = result.html
+    if tex != token.content and result.error is None:
+        markup = _as_written(markup, token.content)
+    if not display:
+        return f'<span class="math math-inline">{markup}</span>'
+    return _display_box(token, markup, anchors)
+
+
+_ANNOTATION = re.compile(
+    r'(<annotation encoding="application/x-tex">).*?(</annotation>)', re.DOTALL
+)
+
+
+def _as_written(markup: str, source: str) -> str:
+    """The TeX annotation (what copying the formula gives) as the author wrote it, not as
+    numbering and the MathJax rewrites left it."""
+    written = html.escape(source.strip(), quote=False)
+    return _ANNOTATION.sub(lambda m: m.group(1) + written + m.group(2), markup, count=1)
+
+
+def _display_box(token: Token, markup: str, anchors: Sequence[str]) -> str:
+    """A display formula in a box of its own: it scrolls when wider than the column, so it
+    is reachable by keyboard and named for screen readers, and it carries its labels' ids."""
+    tag = "div" if token.type in ("math_block", "fence") else "span"
+    ids = f' id="{html.escape(anchors[0])}"' if anchors else ""
+    extra = "".join(f'<span id="{html.escape(a)}"></span>' for a in anchors[1:])
+    opening = (
+        f'<{tag} class="math math-display"{ids} tabindex="0" role="group" aria-label="Formula">'
+    )
+    return f"{opening}{extra}{markup}</{tag}>" + ("\n" if tag == "div" else "")

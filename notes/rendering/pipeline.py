@@ -22,12 +22,15 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
   fences. Formulas are recognised before any other inline syntax, so ``_``,
   ``*`` and ``\\\\`` inside them stay TeX. A single ``$`` must hug its
   formula (``$x$``, not ``$ x $``) and may not touch a digit outside, so
-  "$5 and $10" stays prose. See typesetting.py for the MathML choice.
+  "$5 and $10" stays prose. ``align``, ``equation``… may also stand bare, as
+  in MathJax. See typesetting.py for how formulas are drawn.
 * Wikilinks: ``[[Post title]]``, ``[[slug|label]]``, ``[[slug#heading]]``
   and ``[[#heading]]`` for this page. Not inside code or math.
 * Raw HTML is shown as text, never interpreted and never dropped.
 
-Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX),
+Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX), with
+``equations`` (numbers, ``\\label``/``\\eqref``), ``macros``, ``mathjax`` (MathJax-isms) and
+``katex_styles`` (KaTeX's inline styles as classes of a generated stylesheet),
 ``wikilinks``, ``headings`` (ids and the TOC), ``plaintext`` (summary and reading time),
 ``highlighting`` (Pygments) and ``sanitizing`` (the nh3 allow-list, applied last).
 
@@ -49,7 +52,7 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from notes.rendering import headings, math, plaintext, wikilinks
+from notes.rendering import equations, headings, katex_styles, macros, math, plaintext, wikilinks
 from notes.rendering.highlighting import highlight_code
 from notes.rendering.results import (
     MAX_MARKDOWN_CHARS,
@@ -72,10 +75,19 @@ def check_renderable(text: str) -> None:
         raise MarkdownTooLarge(brackets, MAX_SQUARE_BRACKETS, "“[” characters")
 
 
-def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Rendered:
-    """Render a post body. Raises ``MarkdownTooLarge``; never raises on content."""
+def render_markdown(
+    text: str, resolve_wikilinks: Resolver | None = None, *, math_preamble: str = ""
+) -> Rendered:
+    """Render a post body. Raises ``MarkdownTooLarge``; never raises on content.
+
+    ``math_preamble`` is the site's TeX macros (``SiteSettings.math_preamble``)."""
     check_renderable(text)
-    env: dict[str, Any] = {"math_errors": [], "formulas": 0}
+    env: dict[str, Any] = {
+        "math_errors": [],
+        "formulas": 0,
+        "macros": dict(macros.parse_preamble(math_preamble)[0]) if math_preamble else {},
+        "labels": equations.Labels(),
+    }
     tokens = _MARKDOWN.parse(text, env)
 
     targets = wikilinks.targets(tokens)
@@ -84,11 +96,16 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
         resolved = resolve_wikilinks(targets)
     env["wikilinks"] = resolved
 
-    body_html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
+    body_html = sanitize_html(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env))
+    toc_html = sanitize_html(headings.toc_html(_MARKDOWN, tokens, env))
     counts = plaintext.count(tokens)
+    labels = env["labels"]
     return Rendered(
-        html=sanitize_html(body_html),
-        toc_html=sanitize_html(headings.toc_html(_MARKDOWN, tokens, env)),
+        html=body_html,
+        toc_html=toc_html,
+        math_css=katex_styles.stylesheet((body_html, toc_html)),
+        broken_labels=tuple(dict.fromkeys(labels.broken)),
+        duplicated_labels=tuple(dict.fromkeys(labels.duplicated)),
         wikilinks=targets,
         broken_wikilinks=tuple(t for t in targets if t not in resolved),
         word_count=counts.words,
@@ -98,15 +115,26 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
     )
 
 
-def markdownify(text: str, resolve_wikilinks: Resolver | None = None) -> str:
+def markdownify(
+    text: str, resolve_wikilinks: Resolver | None = None, *, math_preamble: str = ""
+) -> str:
     """The editor's preview: the rendering as it will be stored, with problems listed on top."""
+    return preview(text, resolve_wikilinks, math_preamble=math_preamble)[0]
+
+
+def preview(
+    text: str, resolve_wikilinks: Resolver | None = None, *, math_preamble: str = ""
+) -> tuple[str, Rendered | None]:
+    """The preview's HTML and the rendering it shows (None when the text was refused)."""
     try:
-        rendered = render_markdown(text, resolve_wikilinks)
+        rendered = render_markdown(text, resolve_wikilinks, math_preamble=math_preamble)
     except MarkdownTooLarge as error:
-        return _problem_list([str(error)])
+        return _problem_list([str(error)]), None
     problems = [f"Math: {message}" for message in rendered.math_errors]
+    problems += [f"No equation labelled “{label}”" for label in rendered.broken_labels]
+    problems += [f"Equation label “{label}” used twice" for label in rendered.duplicated_labels]
     problems += [f"No post called “{t}”" for t in rendered.broken_wikilinks]
-    return (_problem_list(problems) if problems else "") + rendered.html
+    return (_problem_list(problems) if problems else "") + rendered.html, rendered
 
 
 def _problem_list(problems: Sequence[str]) -> str:
@@ -189,12 +217,17 @@ def _build_markdown() -> MarkdownIt:
     )
     md.inline.ruler.before("escape", "math_inline", math.inline_rule)
     md.inline.ruler.before("link", "wikilink", wikilinks.inline_rule)
+    md.inline.ruler.before("escape", "equation_ref", equations.inline_rule)
+    md.core.ruler.push("math_prepare", math.prepare)
     md.core.ruler.push("heading_ids", headings.assign_ids)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
     for kind in ("math_inline", "math_display", "math_block"):
         md.add_render_rule(kind, lambda self, t, i, o, env: math.render(t, i, env))
     md.add_render_rule("wikilink", lambda self, t, i, o, env: wikilinks.render(t, i, env))
+    md.add_render_rule(
+        "equation_ref", lambda self, t, i, o, env: equations.render_reference(t, i, env)
+    )
     md.add_render_rule("heading_close", lambda self, t, i, o, env: headings.render_close(t, i))
     md.add_render_rule(
         "too_deep", lambda self, t, i, o, env: f"<p>{html.escape(t[i].content)}</p>\n"

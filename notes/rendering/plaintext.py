@@ -36,6 +36,8 @@ def plain_text(
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
+        elif "shown" in (child.meta or {}):
+            parts.append(child.meta["shown"])  # an equation reference, as rendered
         elif child.type == "math_inline":
             parts.append(math_as_text(child.content))
         elif child.type == "math_display":

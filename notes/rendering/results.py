@@ -9,8 +9,9 @@ MAX_MARKDOWN_CHARS = 250_000
 # markdown-it-py spends ~15 µs on each "[" it tries as a link, so a body
 # made of brackets would take seconds; real posts use a few hundred.
 MAX_SQUARE_BRACKETS = 10_000
-# Typesetting costs ~0.5 ms per distinct formula; past this many, the rest
-# are shown as TeX source and reported, so a render stays well under a second.
+# Typesetting costs ~1.2 ms per distinct formula on an idle machine (KaTeX's HTML and
+# MathML); past this many, the rest are shown as TeX source and reported, so a render
+# stays around a second.
 MAX_FORMULAS = 1_000
 # Containers nested deeper than this (lists in lists in quotes...) are shown
 # as plain text rather than silently dropped, as markdown-it would do.
@@ -53,6 +54,10 @@ class Rendered:
     reading_time: int
     summary: str
     math_errors: tuple[str, ...]
+    # The rules for the KaTeX style classes in html and toc_html (see katex_styles).
+    math_css: str = ""
+    broken_labels: tuple[str, ...] = ()
+    duplicated_labels: tuple[str, ...] = ()
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]

@@ -8,16 +8,20 @@ is removed. In particular there is no ``style``, no event handler, no
 that loads or submits anything besides ``img``.
 
 ``id`` attributes only survive with the prefixes the pipeline gives them
-(``h-`` for headings, ``fn-``/``fnref-`` for footnotes), so a post cannot
-clobber ``id="csrftoken"`` or any id the page layout relies on.
+(``h-`` for headings, ``fn-``/``fnref-`` for footnotes, ``eq-`` for labelled equations),
+so a post cannot clobber ``id="csrftoken"`` or any id the page layout relies on.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import nh3
 from pygments.token import STANDARD_TYPES
+
+from notes.rendering import katex_styles
 
 _TEXT_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div",
@@ -33,7 +37,38 @@ _MATHML_TAGS = {
     "mpadded", "mphantom", "menclose",
 }  # fmt: skip
 
-ALLOWED_TAGS = frozenset(_TEXT_TAGS | _MATHML_TAGS)
+# --- KaTeX's visual HTML (issue 14) -------------------------------------------------------
+# KaTeX draws stretchy delimiters, roots and wide accents as SVG paths of its own.
+_KATEX_TAGS = {"svg", "path", "line"}
+_KATEX_ATTRIBUTES: dict[str, set[str]] = {
+    "svg": {"xmlns", "width", "height", "viewBox", "preserveAspectRatio"},
+    "path": {"d"},
+    "line": {"x1", "y1", "x2", "y2", "stroke-width"},
+    # The display box: focusable and named because it scrolls (see math._display_box).
+    "div": {"tabindex", "role", "aria-label", "id"},
+    "span": {"aria-hidden", "tabindex", "role", "aria-label", "class", "id"},
+}
+_KATEX_VALUES = {
+    "tabindex": {"0"},
+    "role": {"group"},
+    "aria-hidden": {"true"},
+    "aria-label": {"Formula"},
+    "xmlns": {"http://www.w3.org/2000/svg"},
+}
+
+
+def _katex_css_classes() -> frozenset[str]:
+    """Every class KaTeX's stylesheet styles; a class it doesn't style changes nothing."""
+    css = (Path(__file__).resolve().parents[2] / "static" / "katex" / "katex.css").read_text()
+    return frozenset(re.findall(r"\.([A-Za-z_][\w-]*)", re.sub(r"url\([^)]*\)", "", css)))
+
+
+# Span classes are checked by _filter_attribute: KaTeX's own, the generated style classes
+# (katex_styles.is_style_class) and the pipeline's (_CLASSES["span"]).
+_FILTERED_CLASS_TAGS = {"span"}
+# -------------------------------------------------------------------------------------------
+
+ALLOWED_TAGS = frozenset(_TEXT_TAGS | _MATHML_TAGS | _KATEX_TAGS)
 
 _HEADING_ATTRIBUTES = {"id"}
 _ATTRIBUTES: dict[str, set[str]] = {
@@ -105,8 +140,9 @@ ADMONITION_KINDS = (
 # Classes are an allow-list too, so a post can't borrow the site's own
 # layout classes (a fake "modal", a hidden "skip-link"...).
 _CLASSES: dict[str, set[str]] = {
-    "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref"},
+    "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref", "eqref"},
     "span": {"math", "math-inline", "math-display", "math-error", "katex", "wikilink-broken"}
+    | {"eqref-broken"}
     | _PYGMENTS_CLASSES,
     "div": {
         "math",
@@ -133,22 +169,42 @@ _CLASSES: dict[str, set[str]] = {
     "td": {"align-left", "align-center", "align-right"},
 }
 
-_OWN_ID = re.compile(r"(?:h|fn|fnref)-[\w:-]{1,200}")
+_OWN_ID = re.compile(r"(?:h|fn|fnref|eq)-[\w:.-]{1,200}")
 # The author is the only writer and links are editorial citations, so no
 # "nofollow": it would withhold credit from the papers being cited.
 EXTERNAL_LINK_REL = "noopener"
 
 
+_SPAN_CLASSES = frozenset(_CLASSES["span"]) | _katex_css_classes()
+
+
+@lru_cache(maxsize=16_384)
+def _allowed_classes(value: str) -> str | None:
+    """The classes of ``value`` a span may keep. KaTeX repeats the same few thousand values."""
+    kept = [
+        name for name in value.split() if name in _SPAN_CLASSES or katex_styles.is_style_class(name)
+    ]
+    return " ".join(kept) or None
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "id":
         return value if _OWN_ID.fullmatch(value) else None
+    if attribute == "class" and tag in _FILTERED_CLASS_TAGS:
+        return _allowed_classes(value)
+    allowed = _KATEX_VALUES.get(attribute)
+    if allowed is not None and tag in ("div", "span", "svg"):
+        return value if value in allowed else None
     return value
 
 
 _CLEANER = nh3.Cleaner(
     tags=ALLOWED_TAGS,
     clean_content_tags={"script", "style"},
-    attributes=_ATTRIBUTES,
+    attributes={
+        tag: _ATTRIBUTES.get(tag, set()) | _KATEX_ATTRIBUTES.get(tag, set())
+        for tag in _ATTRIBUTES.keys() | _KATEX_ATTRIBUTES.keys()
+    },
     attribute_filter=_filter_attribute,
     link_rel=None,
     tag_attribute_values={
@@ -157,7 +213,7 @@ _CLEANER = nh3.Cleaner(
     },
     set_tag_attribute_values={"input": {"disabled": ""}},
     url_schemes={"http", "https", "mailto"},
-    allowed_classes=_CLASSES,
+    allowed_classes={t: c for t, c in _CLASSES.items() if t not in _FILTERED_CLASS_TAGS},
 )
 
 

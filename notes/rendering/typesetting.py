@@ -1,23 +1,19 @@
-"""TeX formulas to MathML, typeset once when a post is saved.
+"""TeX formulas to KaTeX's HTML and MathML, typeset once when a post is saved.
 
-Why MathML only (KaTeX ``output="mathml"``) rather than KaTeX's HTML+MathML:
+Output is KaTeX's ``htmlAndMathml``: the HTML is what readers see (KaTeX's own layout:
+columns of ``aligned`` aligned, thin spaces after operator names, primes at TeX's height, in
+any browser), the MathML is what screen readers and feed readers get. KaTeX positions glyphs
+with inline ``style`` attributes, which the Content-Security-Policy forbids; ``katex_styles``
+turns each into a class of a generated stylesheet, served per post (see ``notes/models/math``).
+The README's rendering section says why this design won over MathML with corrections.
 
-* KaTeX's HTML output positions every glyph with inline ``style`` attributes
-  (``height``, ``top``, ``vertical-align``, margins...). The body sanitizer
-  allows no ``style`` at all, and a ``style-src`` Content-Security-Policy
-  without ``'unsafe-inline'`` would drop those attributes anyway, leaving
-  a jumble of stacked glyphs. MathML needs no inline style and no JavaScript.
-* Chromium (since 109), Firefox and Safari lay out MathML Core natively.
+The MathML keeps two adjustments, for the readers that only see it (feeds): ``mathvariant``
+letters are rewritten to Unicode mathematical alphanumerics (MathML Core ignores
+``mathvariant`` other than ``normal``), and a display formula with ``\\\\`` at its top level
+(several equations in one ``\\[...\\]``) is set as ``gathered``, as KaTeX's HTML would.
 
-MathML Core leaves out two things KaTeX relies on, so the output is adjusted:
-
-* ``mathvariant`` other than ``normal`` is ignored by Chromium, which would
-  turn ``\\mathcal{N}`` or ``\\mathbb{R}`` into a plain N or R. Letters and
-  digits are rewritten to the Unicode mathematical alphanumeric characters
-  (script N, double-struck R, bold x...), as MathML Core asks authors to do.
-* There is no automatic line breaking, so a display formula with ``\\\\``
-  at the top level (several equations in one ``\\[...\\]``) is set as a
-  ``gathered`` environment: one centred row per line, as KaTeX's HTML does.
+A formula KaTeX refuses is tried once more after the MathJax-compatible rewrites (``mathjax``);
+if that fails too, the author's formula is shown as escaped source with KaTeX's first message.
 
 KaTeX's ``trust`` stays off, so ``\\href``, ``\\url``, ``\\htmlData`` and
 ``\\includegraphics`` come out as inert red text; they are reported like parse
@@ -37,6 +33,9 @@ from functools import lru_cache
 
 import pykatex
 
+from notes.rendering import katex_styles, mathjax
+from notes.rendering.equations import split_rows
+
 # KaTeX paints what it refuses (untrusted commands) in this colour; we look
 # for it to report those commands to the author.
 _REFUSED_COLOR = "#cc0000"
@@ -51,16 +50,42 @@ class Typeset:
 
 
 @lru_cache(maxsize=4096)
-def typeset(tex: str, *, display: bool) -> Typeset:
-    """MathML for one formula, or its escaped source marked as an error."""
+def typeset(tex: str, *, display: bool, shown: str | None = None, definitions: str = "") -> Typeset:
+    """KaTeX's HTML and MathML for one formula, or its source marked as an error.
+
+    ``definitions`` (``\\def``s of the macros it uses) go in front of the whole formula;
+    ``shown`` is what the author wrote, for the error case, when ``tex`` is that formula
+    after numbering and macros were worked in."""
     source = tex.strip().replace("\x00", "\ufffd")
     if len(source) > MAX_FORMULA_CHARS:
-        return math_error(source, f"formula longer than {MAX_FORMULA_CHARS:,} characters")
+        return math_error(shown or source, f"formula longer than {MAX_FORMULA_CHARS:,} characters")
+    result = _without_definitions(_typeset_once(source, display, definitions), definitions)
+    if result.error is not None:
+        rewritten = mathjax.rewrite(source, display=display)
+        if rewritten != source:
+            second = _typeset_once(rewritten, display, definitions)
+            if second.error is None:
+                return _without_definitions(second, definitions)
+    if result.error is not None and shown is not None:
+        return math_error(shown, result.error)
+    return result
+
+
+def _typeset_once(source: str, display: bool, definitions: str) -> Typeset:
     if display and _has_top_level_newline(source):
-        gathered = _render(f"\\begin{{gathered}}{source}\\end{{gathered}}", display)
+        gathered = _render(f"{definitions}\\begin{{gathered}}{source}\\end{{gathered}}", display)
         if gathered.error is None:
             return gathered
-    return _render(source, display)
+    return _render(definitions + source, display)
+
+
+def _without_definitions(result: Typeset, definitions: str) -> Typeset:
+    """The TeX annotation as the author wrote it, without the macros put in front."""
+    if not definitions or result.error is not None:
+        return result
+    marker = '<annotation encoding="application/x-tex">'
+    written = result.html.replace(marker + html.escape(definitions, quote=False), marker)
+    return Typeset(html=written, error=None)
 
 
 _katex_thread: tuple[int, ThreadPoolExecutor] | None = None
@@ -90,7 +115,7 @@ def _render(source: str, display: bool) -> Typeset:
             pykatex.renderToString,
             source,
             displayMode=display,
-            output=pykatex.OUTPUT_MATHML,
+            output=pykatex.OUTPUT_HTML_AND_MATHML,
             throwOnError=True,
             trust=False,
             strict="ignore",
@@ -102,7 +127,7 @@ def _render(source: str, display: bool) -> Typeset:
     refused = _refused_commands(mathml)
     if refused:
         return math_error(source, f"not allowed here: {', '.join(refused)}")
-    return Typeset(html=_unicode_variants(mathml), error=None)
+    return Typeset(html=katex_styles.hoist(_unicode_variants(mathml)), error=None)
 
 
 def math_error(source: str, message: str) -> Typeset:
@@ -124,25 +149,7 @@ def _refused_commands(mathml: str) -> list[str]:
 
 def _has_top_level_newline(tex: str) -> bool:
     """True when ``\\\\`` separates lines outside any group or environment."""
-    depth = 0
-    i = 0
-    while i < len(tex):
-        char = tex[i]
-        if char == "\\":
-            if tex.startswith("\\\\", i) and depth == 0:
-                return True
-            if tex.startswith("\\begin", i):
-                depth += 1
-            elif tex.startswith("\\end", i):
-                depth -= 1
-            i += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        i += 1
-    return False
+    return "\\\\" in tex and len(split_rows(tex)) > 1
 
 
 def _alphabet(
@@ -237,6 +244,15 @@ _TAG = re.compile(r"</?([a-z]+)[^>]*>")
 _FLAT_TAGS = frozenset({"span", "math", "semantics", "mrow", "mi", "mn", "mo", "mtext"})
 
 
+_MATHML = re.compile(r"<math\b.*?</math>", re.DOTALL)
+
+
+def mathml_of(markup: str) -> str:
+    """The MathML inside KaTeX's output (what feeds carry), or the markup if there is none."""
+    found = _MATHML.search(markup)
+    return found.group(0) if found else markup
+
+
 def math_as_text(tex: str) -> str:
     """Readable plain text for a short formula, or an ellipsis.
 
@@ -249,7 +265,31 @@ def math_as_text(tex: str) -> str:
     typeset_math = typeset(tex, display=False)
     if typeset_math.error is not None:
         return "…"
-    mathml = _ANNOTATION.sub("", typeset_math.html)
+    mathml = _ANNOTATION.sub("", mathml_of(typeset_math.html))
     if not _FLAT_TAGS.issuperset(_TAG.findall(mathml)):
         return "…"
     return html.unescape(_TAG.sub("", mathml)).strip() or "…"
+
+
+_VISUAL_HTML = re.compile(r'<span class="katex-html"[^>]*>')
+_SPAN_TAG = re.compile(r"<span\b|</span>")
+
+
+def mathml_only(body_html: str) -> str:
+    """Stored HTML for where KaTeX's stylesheets are not linked (feed readers, the home
+    page's intro, a series' description): each formula keeps only its MathML, which
+    browsers and feed readers draw themselves, not KaTeX's visual HTML."""
+    if "katex-html" not in body_html:
+        return body_html
+    parts = []
+    position = 0
+    while (start := _VISUAL_HTML.search(body_html, position)) is not None:
+        parts.append(body_html[position : start.start()])
+        depth = 1
+        scan = start.end()
+        while depth and (tag := _SPAN_TAG.search(body_html, scan)) is not None:
+            depth += -1 if tag.group(0) == "</span>" else 1
+            scan = tag.end()
+        position = scan
+    parts.append(body_html[position:])
+    return "".join(parts)

@@ -2,12 +2,13 @@
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from notes.models import MAX_BODY_CHARS, Post
-from notes.rendering import markdownify
+from notes.models import MAX_BODY_CHARS, MathStylesheet, Post, SiteSettings
+from notes.rendering.pipeline import preview
 
 
 @method_decorator(staff_member_required, name="dispatch")
@@ -23,7 +24,17 @@ class MarkdownPreviewView(View):
                 f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
                 status=413,
             )
-        return HttpResponse(markdownify(content, Post.objects.resolve_wikilinks))
+        markup, rendered = preview(
+            content,
+            Post.objects.resolve_wikilinks,
+            math_preamble=SiteSettings.current().math_preamble,
+        )
+        digest = MathStylesheet.keep(rendered.math_css) if rendered else ""
+        if digest:
+            # The formulas' layout, as the post page will link it (allowed in the body).
+            url = reverse("notes:math-stylesheet", kwargs={"digest": digest})
+            markup = f'<link rel="stylesheet" href="{url}">' + markup
+        return HttpResponse(markup)
 
 
 markdown_preview = require_POST(MarkdownPreviewView.as_view())

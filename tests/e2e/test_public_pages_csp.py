@@ -9,8 +9,9 @@ from notes.models import Post, Series
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MATH_FONT_STATUS = """() => document.fonts.ready.then(() =>
-    [...document.fonts].filter(f => f.family.includes("Latin Modern Math")).map(f => f.status))"""
+MATH_FONT_STATUS = """() => document.fonts.ready.then(() => Object.fromEntries(
+    [...document.fonts].filter(f => f.family.startsWith("KaTeX"))
+        .map(f => [`${f.family} ${f.weight} ${f.style}`, f.status])))"""
 
 
 def test_public_pages_load_without_a_policy_violation(page, csp_violations):
@@ -35,8 +36,11 @@ def test_public_pages_load_without_a_policy_violation(page, csp_violations):
         expect(page.locator("button.theme-toggle")).to_be_visible()
         if url == post.get_absolute_url():
             assert page.locator(".prose pre.highlight button.copy-code").count() > 0
-            assert page.locator(".prose math").count() > 0
-            # The shipped math font was fetched (font-src) and is the one the formulas use.
-            assert page.evaluate(MATH_FONT_STATUS) == ["loaded"]
+            assert page.locator(".prose .katex-html").count() > 0
+            # The shipped math fonts were fetched (font-src), and only the faces in use.
+            faces = page.evaluate(MATH_FONT_STATUS)
+            assert faces["KaTeX_Main 400 normal"] == "loaded"
+            assert faces["KaTeX_Math 400 italic"] == "loaded"
+            assert faces["KaTeX_Fraktur 700 normal"] == "unloaded"
     assert csp_violations == []
     assert page.js_errors == []

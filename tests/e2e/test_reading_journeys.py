@@ -15,12 +15,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_formulas_are_typeset_and_no_raw_tex_shows(page, long_post):
     page.goto(long_post.get_absolute_url())
-    formulas = page.locator(".prose .math-display math")
+    formulas = page.locator(".prose .math-display .katex-html")
     assert formulas.count() >= 2
     for index in range(formulas.count()):
         box = formulas.nth(index).bounding_box()
         assert box is not None and box["width"] > 0 and box["height"] > 0, index
-    inline = page.locator(".prose .math-inline math").first.bounding_box()
+    inline = page.locator(".prose .math-inline .katex-html").first.bounding_box()
     assert inline["width"] > 0 and inline["height"] > 0
     text = page.locator("article.post").inner_text()
     for raw in ("$$", "\\frac", "\\[", "\\begin", "\\mathbb"):

@@ -38,13 +38,16 @@ def linked_post(db):
 
 
 def formula_shown(scope, where: str) -> None:
-    """The one display formula in `scope` is typeset MathML with a real size, not raw TeX."""
-    formula = scope.locator(".math-display math, .math-error").first
+    """The one display formula in `scope` is typeset by KaTeX with a real size, not raw TeX."""
+    formula = scope.locator(".math-display .katex-html, .math-error").first
     formula.wait_for()
     error = formula.evaluate("node => node.matches('.math-error') && node.title")
     assert not error, f"{where}: the formula is a math error: {error}"
     box = formula.bounding_box()
     assert box["width"] > 0 and box["height"] > 0, where
+    # KaTeX's struts take their height from the formula's stylesheet: it was linked and loaded.
+    strut = formula.locator(".strut").first
+    assert strut.evaluate("node => node.getBoundingClientRect().height") > 5, where
     assert "\\frac" not in scope.inner_text() and "$$" not in scope.inner_text(), where
 
 
