@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from notes import links, revisions, search
-from notes.models import Post, Tag
+from notes import links, revisions, search, site_state
+from notes.models import Post, Reference, Tag
 
-RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
+RENDERED_FIELDS = [
+    "body_html", "toc_html", "excerpt", "broken_wikilinks", "unknown_citations", "reading_time",
+]  # fmt: skip
 
 
 @transaction.atomic
@@ -21,6 +24,7 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     and what it now says is kept as a revision (`user` saved it; `note` says why, if not an edit).
     """
     links.sync_wikilinks(post, post.linked_post_ids)
+    sync_citations(post)
     # The admin sets tags before calling this, so the index sees the post's final tags.
     search.index_post(post)
     renamed = _renames(post)
@@ -74,6 +78,54 @@ def rerender_post(post: Post) -> None:
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids)
+    sync_citations(post)
+    search.index_post(post)  # the index holds the cited works' authors
+
+
+def sync_citations(post: Post) -> None:
+    """Point the post's cited references at exactly the keys its last render resolved."""
+    keys = getattr(post, "cited_keys", None)
+    if keys is not None:
+        post.cited_references.set(Reference.objects.filter(key__in=keys))
+
+
+def posts_citing(keys: Iterable[str]) -> list[Post]:
+    """Posts whose stored HTML shows one of these references, or shows one of these keys as
+    unknown (an import can make an unknown key known)."""
+    keys = [k for k in keys if k]
+    if not keys:
+        return []
+    mentions = Q()
+    for key in keys:
+        mentions |= Q(unknown_citations__contains=key)
+    unknown = Post.objects.exclude(unknown_citations="").filter(mentions)
+    ids = set(unknown.values_list("pk", flat=True)) | set(
+        Post.cited_references.through.objects.filter(reference__key__in=keys).values_list(
+            "post_id", flat=True
+        )
+    )
+    return list(Post.objects.filter(pk__in=ids)) if ids else []
+
+
+@transaction.atomic
+def save_reference(reference: Reference) -> Reference:
+    """Save a reference, then re-render every post that cites it (or cites its key unknown), so
+    their citations and reference lists say what it now says."""
+    old_key = Reference.objects.filter(pk=reference.pk).values_list("key", flat=True).first()
+    reference.save()
+    for post in posts_citing({reference.key, old_key or ""}):
+        rerender_post(post)
+    site_state.mark_changed()
+    return reference
+
+
+@transaction.atomic
+def delete_reference(reference: Reference) -> None:
+    citing = posts_citing([reference.key])
+    reference.delete()
+    for post in citing:
+        rerender_post(post)
+    site_state.mark_changed()
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from notes.models.posts import (
     UpdateNote,
     id_list,
 )
+from notes.models.references import Reference, ReferenceQuerySet
 from notes.models.site import SiteSettings, SiteState
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "Link",
     "Post",
     "PostQuerySet",
+    "Reference",
+    "ReferenceQuerySet",
     "Revision",
     "Series",
     "SiteSettings",

@@ -49,12 +49,13 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from notes.rendering import headings, math, plaintext, wikilinks
+from notes.rendering import citations, headings, math, plaintext, wikilinks
 from notes.rendering.highlighting import highlight_code
 from notes.rendering.results import (
     MAX_MARKDOWN_CHARS,
     MAX_NESTING,
     MAX_SQUARE_BRACKETS,
+    CitationResolver,
     MarkdownTooLarge,
     Rendered,
     Resolver,
@@ -72,7 +73,11 @@ def check_renderable(text: str) -> None:
         raise MarkdownTooLarge(brackets, MAX_SQUARE_BRACKETS, "“[” characters")
 
 
-def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Rendered:
+def render_markdown(
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    resolve_citations: CitationResolver | None = None,
+) -> Rendered:
     """Render a post body. Raises ``MarkdownTooLarge``; never raises on content."""
     check_renderable(text)
     env: dict[str, Any] = {"math_errors": [], "formulas": 0}
@@ -83,8 +88,11 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
     if targets and resolve_wikilinks is not None:
         resolved = resolve_wikilinks(targets)
     env["wikilinks"] = resolved
+    cited = citations.keys(tokens)
+    env["citations"] = resolve_citations(cited) if cited and resolve_citations else {}
 
     body_html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
+    body_html += citations.references_html(cited, env["citations"])
     counts = plaintext.count(tokens)
     return Rendered(
         html=sanitize_html(body_html),
@@ -95,17 +103,24 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
         reading_time=counts.minutes if text.strip() else 0,
         summary=plaintext.summary(tokens, resolved),
         math_errors=tuple(dict.fromkeys(env["math_errors"])),
+        citations=cited,
+        unknown_citations=tuple(k for k in cited if k not in env["citations"]),
     )
 
 
-def markdownify(text: str, resolve_wikilinks: Resolver | None = None) -> str:
+def markdownify(
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    resolve_citations: CitationResolver | None = None,
+) -> str:
     """The editor's preview: the rendering as it will be stored, with problems listed on top."""
     try:
-        rendered = render_markdown(text, resolve_wikilinks)
+        rendered = render_markdown(text, resolve_wikilinks, resolve_citations)
     except MarkdownTooLarge as error:
         return _problem_list([str(error)])
     problems = [f"Math: {message}" for message in rendered.math_errors]
     problems += [f"No post called “{t}”" for t in rendered.broken_wikilinks]
+    problems += [f"No reference with the key “{k}”" for k in rendered.unknown_citations]
     return (_problem_list(problems) if problems else "") + rendered.html
 
 
@@ -189,12 +204,15 @@ def _build_markdown() -> MarkdownIt:
     )
     md.inline.ruler.before("escape", "math_inline", math.inline_rule)
     md.inline.ruler.before("link", "wikilink", wikilinks.inline_rule)
+    md.inline.ruler.before("link", "citation", citations.bracket_rule)
+    md.inline.ruler.push("citation_narrative", citations.narrative_rule)
     md.core.ruler.push("heading_ids", headings.assign_ids)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
     for kind in ("math_inline", "math_display", "math_block"):
         md.add_render_rule(kind, lambda self, t, i, o, env: math.render(t, i, env))
     md.add_render_rule("wikilink", lambda self, t, i, o, env: wikilinks.render(t, i, env))
+    md.add_render_rule("citation", lambda self, t, i, o, env: citations.render(t, i, env))
     md.add_render_rule("heading_close", lambda self, t, i, o, env: headings.render_close(t, i))
     md.add_render_rule(
         "too_deep", lambda self, t, i, o, env: f"<p>{html.escape(t[i].content)}</p>\n"

@@ -44,6 +44,19 @@ class WikiTarget:
 
 
 @dataclass(frozen=True)
+class CitedWork:
+    """What a citation needs to know of a work, formatted by the caller (see notes.bibliography)."""
+
+    key: str
+    authors: str  # "Ho et al." as a parenthetical citation names them; "" when unknown
+    narrative_authors: str  # "Ho and Jain" as running text does
+    year: str  # "2020", or "n.d."
+    text: str  # the full reference as plain text, for the hover title
+    html: str  # the full reference as it is listed under References
+    pk: int | None = None
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: str
     toc_html: str
@@ -53,6 +66,9 @@ class Rendered:
     reading_time: int
     summary: str
     math_errors: tuple[str, ...]
+    citations: tuple[str, ...] = ()  # every key cited, in order of first citation
+    unknown_citations: tuple[str, ...] = ()
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]
+CitationResolver = Callable[[Sequence[str]], Mapping[str, CitedWork]]

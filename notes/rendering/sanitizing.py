@@ -8,8 +8,8 @@ is removed. In particular there is no ``style``, no event handler, no
 that loads or submits anything besides ``img``.
 
 ``id`` attributes only survive with the prefixes the pipeline gives them
-(``h-`` for headings, ``fn-``/``fnref-`` for footnotes), so a post cannot
-clobber ``id="csrftoken"`` or any id the page layout relies on.
+(``h-`` for headings, ``fn-``/``fnref-`` for footnotes, ``ref-`` for the References
+list), so a post cannot clobber ``id="csrftoken"`` or any id the page layout relies on.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "span": {"title"},
     "pre": {"data-lang"},
     "li": {"id"},
+    "section": {"aria-labelledby"},
     "ol": {"start"},
     "th": {"colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
@@ -105,8 +106,17 @@ ADMONITION_KINDS = (
 # Classes are an allow-list too, so a post can't borrow the site's own
 # layout classes (a fake "modal", a hidden "skip-link"...).
 _CLASSES: dict[str, set[str]] = {
-    "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref"},
-    "span": {"math", "math-inline", "math-display", "math-error", "katex", "wikilink-broken"}
+    "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref", "cite-ref"},
+    "span": {
+        "math",
+        "math-inline",
+        "math-display",
+        "math-error",
+        "katex",
+        "wikilink-broken",
+        "cite",
+        "cite-unknown",
+    }
     | _PYGMENTS_CLASSES,
     "div": {
         "math",
@@ -124,16 +134,16 @@ _CLASSES: dict[str, set[str]] = {
     "pre": {"highlight"},
     "sup": {"footnote-ref"},
     "hr": {"footnotes-sep"},
-    "section": {"footnotes"},
+    "section": {"footnotes", "references"},
     "ol": {"footnotes-list"},
-    "ul": {"contains-task-list", "toc"},
+    "ul": {"contains-task-list", "toc", "references-list"},
     "li": {"task-list-item", "footnote-item"},
     "input": {"task-list-item-checkbox"},
     "th": {"align-left", "align-center", "align-right"},
     "td": {"align-left", "align-center", "align-right"},
 }
 
-_OWN_ID = re.compile(r"(?:h|fn|fnref)-[\w:-]{1,200}")
+_OWN_ID = re.compile(r"(?:h|fn|fnref|ref)-[\w:-]{1,200}")
 # The author is the only writer and links are editorial citations, so no
 # "nofollow": it would withhold credit from the papers being cited.
 EXTERNAL_LINK_REL = "noopener"

@@ -1,0 +1,174 @@
+"""Citations in Pandoc's syntax, rendered author-year, and the References list they imply.
+
+* ``[@vaswani2017]`` → (Vaswani et al., 2017); ``[@ho2020; @song2021]`` cites both;
+  ``[@vaswani2017, p. 5]`` adds a locator; ``[see @ho2020]`` a prefix; ``[-@ho2020]`` drops
+  the authors: (2020).
+* ``@vaswani2017 shows`` is a narrative citation: Vaswani et al. (2017) shows;
+  ``@vaswani2017 [p. 5]`` gives it a locator.
+
+A key starts with a letter, digit or ``_`` and may hold ``:.#$%&+?<>~/-`` inside, so a full
+stop after it ends the sentence, not the key. A narrative ``@`` must follow a space, an opening
+bracket or quote, or start the text: ``me@example.org`` and ``medium.com/@user`` stay as they
+are. Code spans, code blocks and math are parsed before this rule, so they are never read as
+citations. Prefixes and suffixes are plain text.
+
+Keys are looked up by the caller's resolver, once per body; an unknown key stays visible as
+``key?`` and is reported. Every cited work is listed under References at the end of the body,
+sorted as APA sorts them (by first author, then year), each citation linking to its entry.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+
+from notes.rendering.results import CitedWork
+
+_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*\w)?"
+_ITEM = re.compile(
+    r"(?P<prefix>(?:.*?\s)?)(?P<minus>-?)@(?P<key>" + _KEY + r")(?P<suffix>.*)", re.S
+)
+_NARRATIVE = re.compile("@(" + _KEY + ")")
+_LOCATOR = re.compile(r" \[([^\[\]@\n]{1,100})\]")
+# What may stand just before a narrative "@": anything else (a letter, "/", ".") makes it part
+# of an address or a handle.
+_NARRATIVE_AFTER = set(" \t\n({\"'“‘«*_")  # noqa: RUF001
+_MAX_BRACKET_CHARS = 1000
+LIST_ID = "ref-list"
+
+
+def element_id(key: str) -> str:
+    """The id of a work's entry in the list: "ref-" and the key, with only id-safe characters."""
+    return "ref-" + re.sub(r"[^\w:-]", "-", key)
+
+
+def _item(text: str) -> dict[str, Any] | None:
+    found = _ITEM.fullmatch(text.strip())
+    if found is None:
+        return None
+    suffix = " ".join(found["suffix"].split())
+    if suffix and not suffix.startswith(","):
+        suffix = ", " + suffix
+    return {
+        "key": found["key"],
+        "prefix": " ".join(found["prefix"].split()),
+        "suffix": suffix,
+        "suppress_author": bool(found["minus"]),
+    }
+
+
+def bracket_rule(state: StateInline, silent: bool) -> bool:
+    """``[@key]``, ``[see @a, p. 5; -@b]``: a bracket whose every ``;`` part cites a key."""
+    src, pos = state.src, state.pos
+    if state.linkLevel > 0:  # a link's text is not a citation: no link inside a link
+        return False
+    if src[pos] != "[" or src.startswith("[[", pos) or "@" not in src[pos : pos + 200]:
+        return False
+    end = src.find("]", pos + 1, pos + _MAX_BRACKET_CHARS)
+    inner = src[pos + 1 : end]
+    if end < 0 or "[" in inner or "\n\n" in inner:
+        return False
+    if src[end + 1 : end + 2] in ("(", "["):  # [@handle](url) is a link
+        return False
+    items = [_item(part) for part in inner.split(";")]
+    if not items or any(item is None for item in items):
+        return False
+    if not silent:
+        token = state.push("citation", "span", 0)
+        token.meta = {"items": items, "narrative": False}
+        token.content = src[pos : end + 1]
+    state.pos = end + 1
+    return True
+
+
+def narrative_rule(state: StateInline, silent: bool) -> bool:
+    """``@key`` in running text, optionally followed by a `` [locator]``."""
+    src, pos = state.src, state.pos
+    if state.linkLevel > 0:
+        return False
+    if src[pos] != "@" or (pos > 0 and src[pos - 1] not in _NARRATIVE_AFTER):
+        return False
+    found = _NARRATIVE.match(src, pos)
+    if found is None:
+        return False
+    end = found.end()
+    locator = _LOCATOR.match(src, end)
+    suffix = ""
+    if locator and src[locator.end() : locator.end() + 1] not in ("(", "["):
+        suffix = ", " + " ".join(locator.group(1).split()).lstrip(", ")
+        end = locator.end()
+    if not silent:
+        token = state.push("citation", "span", 0)
+        token.meta = {
+            "items": [{"key": found.group(1), "prefix": "", "suffix": suffix}],
+            "narrative": True,
+        }
+        token.content = src[pos:end]
+    state.pos = end
+    return True
+
+
+def keys(tokens: Sequence[Token]) -> tuple[str, ...]:
+    """Every key cited, in order of first citation (headings, tables and footnotes too)."""
+    found = (
+        item["key"]
+        for token in tokens
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "citation"
+        for item in child.meta["items"]
+    )
+    return tuple(dict.fromkeys(found))
+
+
+def _link(work: CitedWork, label: str) -> str:
+    return (
+        f'<a class="cite-ref" href="#{element_id(work.key)}" '
+        f'title="{html.escape(work.text)}">{html.escape(label)}</a>'
+    )
+
+
+def _unknown(key: str) -> str:
+    title = html.escape(f"No reference with the key “{key}”")
+    return f'<span class="cite-unknown" title="{title}">{html.escape(key)}?</span>'
+
+
+def _cited(item: dict[str, Any], work: CitedWork | None) -> str:
+    prefix = html.escape(item["prefix"] + " ") if item["prefix"] else ""
+    suffix = html.escape(item["suffix"])
+    if work is None:
+        return prefix + _unknown(item["key"]) + suffix
+    label = work.year if item["suppress_author"] else f"{work.authors}, {work.year}"
+    return prefix + _link(work, label) + suffix
+
+
+def render(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
+    meta = tokens[idx].meta
+    works: Mapping[str, CitedWork] = env.get("citations", {})
+    if meta["narrative"]:
+        item = meta["items"][0]
+        work = works.get(item["key"])
+        if work is None:
+            return f'<span class="cite">{_unknown(item["key"])}</span>'
+        label = f"{work.narrative_authors} ({work.year}{item['suffix']})"
+        return f'<span class="cite">{_link(work, label)}</span>'
+    parts = "; ".join(_cited(item, works.get(item["key"])) for item in meta["items"])
+    return f'<span class="cite">({parts})</span>'
+
+
+def references_html(cited: Sequence[str], works: Mapping[str, CitedWork]) -> str:
+    """The References section: every cited work that resolved, sorted by author and year."""
+    listed = sorted((works[k] for k in cited if k in works), key=lambda w: w.text.lower())
+    if not listed:
+        return ""
+    items = "".join(f'<li id="{element_id(w.key)}">{w.html}</li>\n' for w in listed)
+    return (
+        f'<section class="references" aria-labelledby="{LIST_ID}">\n'
+        f'<h2 id="{LIST_ID}">References</h2>\n'
+        f'<ul class="references-list">\n{items}</ul>\n</section>\n'
+    )
