@@ -93,7 +93,9 @@ class ReferenceAdmin(admin.ModelAdmin):
                 problems = [f"{name}: {p}" for p in error.problems]
             else:
                 if not report.dry_run:
-                    self.message_user(request, f"{name}: {report.summary()}.", messages.SUCCESS)
+                    self.message_user(
+                        request, f"Imported {name}: {report.summary()}.", messages.SUCCESS
+                    )
                     return HttpResponseRedirect(reverse("admin:notes_reference_changelist"))
         context = {
             **self.admin_site.each_context(request),

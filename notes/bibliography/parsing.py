@@ -85,7 +85,7 @@ class ParsedEntry:
     key: str
     line: int
     fields: dict[str, Any]  # Reference field name → value
-    raw: str
+    raw: str  # the entry as written, preceded by the @string definitions it uses
 
 
 @dataclass
@@ -113,6 +113,15 @@ def _split_expression(value: str) -> list[str]:
             start = i + 1
     pieces.append(value[start:].strip())
     return pieces
+
+
+def macros_used(value: str) -> list[str]:
+    """The @string macro names (lower case) a field value refers to."""
+    return [
+        piece.lower()
+        for piece in _split_expression(value.strip())
+        if piece and piece[0] not in '{"' and not piece.isdigit() and piece.lower() not in MONTHS
+    ]
 
 
 def resolve_value(value: str, macros: dict[str, str]) -> str:
@@ -214,12 +223,16 @@ def parse_bibtex(text: str) -> ParsedBibliography:
         return result
     library = bibtexparser.parse_string(text, parse_stack=[])
     macros: dict[str, str] = {}
+    # Each macro's definition as written, and the macros it uses, so an entry can be kept with
+    # the definitions it needs and written back out whole.
+    definitions: dict[str, tuple[str, list[str]]] = {}
     first_line: dict[str, int] = {}
     for block in library.blocks:
         line = block.start_line + 1
         if isinstance(block, model.String):
             try:
                 macros[block.key.lower()] = resolve_value(block.value, macros)
+                definitions[block.key.lower()] = (block.raw.strip(), macros_used(block.value))
             except EntryError as error:
                 result.problems.append(Problem(line, str(error), block.key))
         elif isinstance(block, model.DuplicateBlockKeyBlock):
@@ -232,11 +245,25 @@ def parse_bibtex(text: str) -> ParsedBibliography:
             result.problems.append(Problem(line, f"unreadable entry ({message})"))
         elif isinstance(block, model.Entry):
             first_line.setdefault(block.key.lower(), line)
-            _add_entry(result, block, line, macros)
+            _add_entry(result, block, line, macros, definitions)
     return result
 
 
-def _add_entry(result: ParsedBibliography, entry: model.Entry, line: int, macros) -> None:
+def _definitions_for(entry: model.Entry, definitions) -> list[str]:
+    wanted = [name for f in entry.fields for name in macros_used(f.value)]
+    needed: dict[str, str] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in definitions and name not in needed:
+            raw, uses = definitions[name]
+            needed[name] = raw
+            wanted += uses
+    return [needed[name] for name in sorted(needed)]
+
+
+def _add_entry(
+    result: ParsedBibliography, entry: model.Entry, line: int, macros, definitions
+) -> None:
     if entry.key.lower() in {e.key.lower() for e in result.entries}:
         result.problems.append(Problem(line, "the key is used twice", entry.key))
         return
@@ -249,4 +276,5 @@ def _add_entry(result: ParsedBibliography, entry: model.Entry, line: int, macros
     except EntryError as error:
         result.problems.append(Problem(line, str(error), entry.key))
         return
-    result.entries.append(ParsedEntry(entry.key, line, fields, entry.raw.strip()))
+    raw = "\n".join([*_definitions_for(entry, definitions), entry.raw.strip()])
+    result.entries.append(ParsedEntry(entry.key, line, fields, raw))

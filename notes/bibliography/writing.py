@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import bibtexparser
+
 from notes.bibliography.parsing import MONTHS
 
 # Characters BibTeX or LaTeX would read as markup, and what stands for each of them literally.
@@ -75,10 +77,25 @@ def generated_bibtex(work: Any) -> str:
 
 
 def entry_bibtex(work: Any) -> str:
+    """One reference as a .bib text of its own: an imported entry as it was written, after
+    the @string definitions it uses; any other from its fields."""
     return work.bibtex.strip() if work.bibtex.strip() else generated_bibtex(work)
 
 
 def bibliography_bibtex(works: Iterable[Any]) -> str:
-    """A whole .bib file: each entry, in key order, separated by a blank line."""
-    entries = [entry_bibtex(w) for w in sorted(works, key=lambda w: w.key.lower())]
-    return "\n\n".join(entries) + ("\n" if entries else "")
+    """A whole .bib file: the @string definitions the entries use, each once, by name; then
+    each entry in key order, a blank line between. Reading it back and writing it again gives
+    the same bytes."""
+    strings: dict[str, str] = {}
+    entries = []
+    for work in sorted(works, key=lambda w: w.key.lower()):
+        text = entry_bibtex(work)
+        if "@string" in text.lower():
+            library = bibtexparser.parse_string(text, parse_stack=[])
+            for string in library.strings:
+                strings.setdefault(string.key.lower(), string.raw.strip())
+            text = "\n".join(entry.raw.strip() for entry in library.entries)
+        entries.append(text)
+    blocks = [strings[name] for name in sorted(strings)]
+    head = "\n".join(blocks) + "\n\n" if blocks else ""
+    return head + "\n\n".join(entries) + ("\n" if entries else "")
