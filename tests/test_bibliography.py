@@ -53,7 +53,7 @@ class TestImportingAMessyBibFile:
         # @string macro, month macro, arXiv from eprint + archivePrefix, "--" as a dash.
         assert vaswani.venue == "Advances in Neural Information Processing Systems"
         assert (vaswani.year, vaswani.month, vaswani.arxiv_id) == (2017, 12, "1706.03762")
-        assert vaswani.pages == "5998–6008"
+        assert vaswani.pages == "5998–6008"  # noqa: RUF001 (an en dash, as BibTeX's --)
         # A macro joined to a quoted string with #, a quoted title, a bare-number year.
         ho = reference("ho2020")
         assert ho.venue == "Advances in Neural Information Processing Systems 33"
@@ -75,7 +75,8 @@ class TestImportingAMessyBibFile:
         assert reference("song2021").arxiv_id == "2011.13456"  # from the note
         # Kept as written, with the @string definition it needs to stand alone.
         assert reference("ho2020").bibtex.startswith(
-            '@string{neurips = "Advances in Neural Information Processing Systems"}\n@ARTICLE{ho2020,'
+            '@string{neurips = "Advances in Neural Information Processing Systems"}\n'
+            "@ARTICLE{ho2020,"
         )
 
     def test_importing_again_changes_nothing_and_an_edited_entry_updates(self, tmp_path):
@@ -169,7 +170,7 @@ class TestCommands:
             year=2024,
             month=3,
             venue="Journal of Things",
-            pages="1–9",
+            pages="1–9",  # noqa: RUF001 (an en dash, as BibTeX's --)
             doi="10.1/xyz",
         )
         services.save_reference(typed)
@@ -178,7 +179,7 @@ class TestCommands:
         assert entry.fields["title"] == "Costs & {Benefits} of 100% recall"
         assert entry.fields["authors"] == typed.authors
         assert (entry.fields["venue"], entry.fields["month"]) == ("Journal of Things", 3)
-        assert (entry.fields["pages"], entry.fields["doi"]) == ("1–9", "10.1/xyz")
+        assert (entry.fields["pages"], entry.fields["doi"]) == ("1–9", "10.1/xyz")  # noqa: RUF001 (an en dash, as BibTeX's --)
 
 
 class TestAdminUpload:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -39,6 +40,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "author_names"]
     list_filter = ["entry_type", "year"]
     readonly_fields = ["created_at", "updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["key", "entry_type", "title", "authors", "year", "month"]}),
         ("Where", {"fields": ["venue", "volume", "number", "pages", "publisher"]}),
