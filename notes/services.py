@@ -71,22 +71,31 @@ def delete_post(post: Post) -> None:
 
 
 def rerender_post(post: Post) -> None:
-    """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else.
+    """Re-render one post's stored HTML and re-sync its wikilinks and citations (and its
+    search entry if those changed), touching nothing else.
 
     Its writes send no signals, so the caller tells the page cache: saving or deleting the
     post that made this necessary does, and so do the trash and the rerender command."""
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids)
-    sync_citations(post)
-    search.index_post(post)  # the index holds the cited works' authors
+    if sync_citations(post):
+        search.index_post(post)  # the index holds the cited works' authors
 
 
-def sync_citations(post: Post) -> None:
-    """Point the post's cited references at exactly the keys its last render resolved."""
-    keys = getattr(post, "cited_keys", None)
-    if keys is not None:
-        post.cited_references.set(Reference.objects.filter(key__in=keys))
+def sync_citations(post: Post) -> bool:
+    """Point the post's cited references at exactly the works its last render resolved;
+    True if that changed anything."""
+    through = Post.cited_references.through
+    wanted = post.cited_reference_ids
+    existing = set(through.objects.filter(post=post).values_list("reference_id", flat=True))
+    if wanted == existing:
+        return False
+    through.objects.filter(post=post, reference_id__in=existing - wanted).delete()
+    through.objects.bulk_create(
+        [through(post_id=post.pk, reference_id=pk) for pk in wanted - existing]
+    )
+    return True
 
 
 def posts_citing(keys: Iterable[str]) -> list[Post]:
@@ -115,6 +124,7 @@ def save_reference(reference: Reference) -> Reference:
     reference.save()
     for post in posts_citing({reference.key, old_key or ""}):
         rerender_post(post)
+        search.index_post(post)  # its authors' names may have changed
     site_state.mark_changed()
     return reference
 
@@ -125,6 +135,7 @@ def delete_reference(reference: Reference) -> None:
     reference.delete()
     for post in citing:
         rerender_post(post)
+        search.index_post(post)
     site_state.mark_changed()
 
 

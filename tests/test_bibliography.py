@@ -15,6 +15,7 @@ from django.urls import reverse
 from notes import backup, services
 from notes.bibliography.importing import (
     BibliographyImportError,
+    bibliography_paths,
     import_bibtex,
     import_bibtex_file,
 )
@@ -270,3 +271,20 @@ class TestTakingTheBibliographyAlong:
         assert restored.reference.key == "ho2020"
         assert list(restored.cited_references.values_list("key", flat=True)) == ["vaswani2017"]
         assert "references.bib" not in zipfile.ZipFile(archive).namelist()
+
+
+class TestWhatTheMarkdownImportReads:
+    def test_a_bibliography_front_matter_value_names_files_beside_the_post(self, tmp_path):
+        (tmp_path / "refs").mkdir()
+        bib = tmp_path / "refs" / "papers.bib"
+        bib.write_text(MESSY.read_text())
+        note = tmp_path / "note.md"
+
+        assert bibliography_paths(note, "refs/papers.bib") == [bib.resolve()]
+        assert bibliography_paths(note, ["refs/papers.bib", "./refs/papers.bib"]) == [bib.resolve()]
+        for bad in ("../outside.bib", "missing.bib", 42, [""]):
+            with pytest.raises(BibliographyImportError, match=r"note\.md: line 1: bibliography"):
+                bibliography_paths(note, bad)
+
+        report = import_bibtex_file(bibliography_paths(note, "refs/papers.bib")[0])
+        assert len(report.created) == 8

@@ -423,3 +423,12 @@ class TestSearchingForAnAuthor:
         page = client.get(reverse("notes:search"), {"q": "Abbeel"})
         titles = re.findall(r'class="post-card-title"><a href="[^"]+">([^<]+)</a>', page.text)
         assert titles == ["Citing DDPM"]
+
+
+def test_a_posts_excerpt_reads_its_citations(bibliography):
+    post = make_post("Notes", body="Sampling follows @ho2020, refined [see @song2021, ch. 2].")
+    assert post.excerpt == (
+        "Sampling follows Ho et al. (2020), refined (see Song et al., 2021, ch. 2)."
+    )
+    unknown = make_post("Unknown", body="As [@who2000] says.")
+    assert unknown.excerpt == "As (who2000?) says."

@@ -89,7 +89,7 @@ def import_bibtex(text: str, *, name: str = "the file", dry_run: bool = False):
 
 
 def read_bib_file(path: Path) -> str:
-    """A .bib file's text; a file that is not UTF-8 (or Latin-1-looking) is a clear error."""
+    """A .bib file's text; a file that is not UTF-8 is a clear error naming the line."""
     data = Path(path).read_bytes()
     try:
         return data.decode("utf-8-sig")
@@ -103,3 +103,25 @@ def read_bib_file(path: Path) -> str:
 def import_bibtex_file(path: Path, *, dry_run: bool = False) -> BibliographyImportReport:
     """Import a .bib file (the command, an export's references.bib, a `bibliography:` key)."""
     return import_bibtex(read_bib_file(path), name=str(path), dry_run=dry_run)
+
+
+def bibliography_paths(markdown_file: Path, value: object, root: Path | None = None) -> list[Path]:
+    """The .bib files a `bibliography:` front-matter value names, as Pandoc, Quarto and Hugo
+    write it (one path or a list), relative to the Markdown file and inside `root` (default:
+    its folder). Raises `BibliographyImportError` for a value that is not that."""
+    names = [value] if isinstance(value, str) else value
+    folder = Path(markdown_file).parent
+    root = Path(root or folder).resolve()
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise BibliographyImportError(
+            str(markdown_file), [Problem(1, "bibliography: must be a file name or a list of them")]
+        )
+    paths = []
+    for name in names:
+        path = (folder / name).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise BibliographyImportError(
+                str(markdown_file), [Problem(1, f"bibliography: no such file {name!r}")]
+            )
+        paths.append(path)
+    return list(dict.fromkeys(paths))

@@ -335,9 +335,13 @@ class Post(models.Model):
             resolved.update(Post.objects.resolve_wikilinks(targets))
             return resolved
 
-        rendered = render_markdown(
-            self.body, remembering_resolver, Reference.objects.resolve_citations
-        )
+        cited: dict = {}
+
+        def remembering_citations(keys):
+            cited.update(Reference.objects.resolve_citations(keys))
+            return cited
+
+        rendered = render_markdown(self.body, remembering_resolver, remembering_citations)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_time = rendered.reading_time
@@ -345,7 +349,7 @@ class Post(models.Model):
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
         self.linked_post_ids = {target.pk for target in resolved.values()}
         self.unknown_citations = "\n".join(rendered.unknown_citations)
-        self.cited_keys = [k for k in rendered.citations if k not in rendered.unknown_citations]
+        self.cited_reference_ids = {work.pk for work in cited.values()}
 
 
 class Link(models.Model):

@@ -65,9 +65,9 @@ def _item(text: str) -> dict[str, Any] | None:
 def bracket_rule(state: StateInline, silent: bool) -> bool:
     """``[@key]``, ``[see @a, p. 5; -@b]``: a bracket whose every ``;`` part cites a key."""
     src, pos = state.src, state.pos
-    if state.linkLevel > 0:  # a link's text is not a citation: no link inside a link
-        return False
     if src[pos] != "[" or src.startswith("[[", pos) or "@" not in src[pos : pos + 200]:
+        return False
+    if state.linkLevel > 0:  # a link's text is not a citation: no link inside a link
         return False
     end = src.find("]", pos + 1, pos + _MAX_BRACKET_CHARS)
     inner = src[pos + 1 : end]
@@ -89,9 +89,9 @@ def bracket_rule(state: StateInline, silent: bool) -> bool:
 def narrative_rule(state: StateInline, silent: bool) -> bool:
     """``@key`` in running text, optionally followed by a `` [locator]``."""
     src, pos = state.src, state.pos
-    if state.linkLevel > 0:
-        return False
     if src[pos] != "@" or (pos > 0 and src[pos - 1] not in _NARRATIVE_AFTER):
+        return False
+    if state.linkLevel > 0:
         return False
     found = _NARRATIVE.match(src, pos)
     if found is None:
@@ -138,27 +138,43 @@ def _unknown(key: str) -> str:
     return f'<span class="cite-unknown" title="{title}">{html.escape(key)}?</span>'
 
 
-def _cited(item: dict[str, Any], work: CitedWork | None) -> str:
-    prefix = html.escape(item["prefix"] + " ") if item["prefix"] else ""
-    suffix = html.escape(item["suffix"])
-    if work is None:
-        return prefix + _unknown(item["key"]) + suffix
-    label = work.year if item["suppress_author"] else f"{work.authors}, {work.year}"
-    return prefix + _link(work, label) + suffix
+def _parts(meta: dict[str, Any], works: Mapping[str, CitedWork]):
+    """Each cited item as (prefix, work or None, what the link says, suffix): what both the
+    HTML and the plain text (for summaries and search snippets) are made of."""
+    for item in meta["items"]:
+        work = works.get(item["key"])
+        if work is None:
+            yield item["prefix"], None, f"{item['key']}?", item["suffix"]
+        elif meta["narrative"]:
+            yield "", work, f"{work.narrative_authors} ({work.year}{item['suffix']})", ""
+        elif item["suppress_author"]:
+            yield item["prefix"], work, work.year, item["suffix"]
+        else:
+            yield item["prefix"], work, f"{work.authors}, {work.year}", item["suffix"]
 
 
 def render(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
     meta = tokens[idx].meta
-    works: Mapping[str, CitedWork] = env.get("citations", {})
-    if meta["narrative"]:
-        item = meta["items"][0]
-        work = works.get(item["key"])
-        if work is None:
-            return f'<span class="cite">{_unknown(item["key"])}</span>'
-        label = f"{work.narrative_authors} ({work.year}{item['suffix']})"
-        return f'<span class="cite">{_link(work, label)}</span>'
-    parts = "; ".join(_cited(item, works.get(item["key"])) for item in meta["items"])
-    return f'<span class="cite">({parts})</span>'
+    pieces = []
+    for prefix, work, label, suffix in _parts(meta, env.get("citations", {})):
+        shown = _link(work, label) if work else _unknown(label.removesuffix("?"))
+        pieces.append((html.escape(prefix) + " " if prefix else "") + shown + html.escape(suffix))
+    inner = "; ".join(pieces)
+    return f'<span class="cite">{inner if meta["narrative"] else "(" + inner + ")"}</span>'
+
+
+def label_tokens(tokens: Sequence[Token], works: Mapping[str, CitedWork]) -> None:
+    """Give each citation token its text as a reader sees it, so summaries and word counts
+    read "(Ho et al., 2020)" rather than nothing."""
+    for token in tokens:
+        for child in token.children or [] if token.type == "inline" else []:
+            if child.type == "citation":
+                texts = [
+                    (prefix + " " if prefix else "") + label + suffix
+                    for prefix, _, label, suffix in _parts(child.meta, works)
+                ]
+                joined = "; ".join(texts)
+                child.content = joined if child.meta["narrative"] else f"({joined})"
 
 
 def references_html(cited: Sequence[str], works: Mapping[str, CitedWork]) -> str:

@@ -90,6 +90,7 @@ def render_markdown(
     env["wikilinks"] = resolved
     cited = citations.keys(tokens)
     env["citations"] = resolve_citations(cited) if cited and resolve_citations else {}
+    citations.label_tokens(tokens, env["citations"])
 
     body_html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
     body_html += citations.references_html(cited, env["citations"])
