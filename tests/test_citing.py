@@ -150,6 +150,11 @@ class TestCitationsInAPost:
         assert 'class="references"' not in post.body_html
         change = staff_client.get(reverse("admin:notes_post_change", args=[post.pk]))
         assert "<code>[@ho2020]</code>, <code>[@nobody1999]</code>" in change.text
+        make_post("Fine", body="No citations.")
+        listed = staff_client.get(
+            reverse("admin:notes_post_changelist"), {"wikilinks": "unknown-citations"}
+        )
+        assert "Notes" in listed.text and ">Fine<" not in listed.text
 
         import_bibtex_file(MESSY)
 
@@ -432,3 +437,16 @@ def test_a_posts_excerpt_reads_its_citations(bibliography):
     )
     unknown = make_post("Unknown", body="As [@who2000] says.")
     assert unknown.excerpt == "As (who2000?) says."
+
+
+def test_the_demo_cites_its_papers(client):
+    from notes.demo_content import load_demo
+
+    load_demo()
+    load_demo()  # twice, as `make run` may: nothing doubles
+    guidance = Post.objects.get(slug="classifier-free-guidance")
+    assert "Ho and Salimans (2022) asked whether" in text_of(guidance.body_html)
+    assert references_section(guidance.body_html)[0].startswith("Dhariwal, P., & Nichol, A.")
+    page = client.get(reverse("notes:reference-list"))
+    assert "7 works cited" in page.text
+    assert Post.objects.exclude(unknown_citations="").count() == 0

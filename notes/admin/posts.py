@@ -101,15 +101,17 @@ class UpdateNoteInline(admin.TabularInline):
 
 
 class BrokenWikilinksFilter(admin.SimpleListFilter):
-    title = "wikilinks"
+    title = "broken links"
     parameter_name = "wikilinks"
 
     def lookups(self, request, model_admin):
-        return [("broken", "Has broken wikilinks")]
+        return [("broken", "Has broken wikilinks"), ("unknown-citations", "Has unknown citations")]
 
     def queryset(self, request, queryset):
         if self.value() == "broken":
             return queryset.exclude(Q(broken_wikilinks="") | Q(broken_wikilinks__isnull=True))
+        if self.value() == "unknown-citations":
+            return queryset.exclude(unknown_citations="")
         return queryset
 
 
