@@ -237,6 +237,26 @@ class TestAdminUpload:
         # Edited by hand, so the stale imported text is not what gets exported.
         assert "Diffusion, renamed" in reference("ho2020").as_bibtex
 
+    @pytest.mark.parametrize(
+        ("field", "value", "error"),
+        [
+            ("authors", '"Ho"', "A list like"),
+            ("authors", '[{"given": "Jonathan"}]', "A list like"),
+            ("key", "has spaces", "A key is letters"),
+            ("key", "trailing.", "A key is letters"),
+        ],
+    )
+    def test_a_reference_typed_in_badly_is_a_form_error(self, staff_client, field, value, error):
+        form = {
+            "key": "ok2020", "entry_type": "misc", "title": "T", "authors": "[]", "year": "",
+            "month": "", "venue": "", "volume": "", "number": "", "pages": "", "publisher": "",
+            "doi": "", "arxiv_id": "", "url": "", "abstract": "", "bibtex": "",
+        }  # fmt: skip
+        response = staff_client.post(reverse("admin:notes_reference_add"), {**form, field: value})
+        assert response.status_code == 200
+        assert error in response.text
+        assert not Reference.objects.exists()
+
 
 class TestTakingTheBibliographyAlong:
     def test_the_markdown_export_writes_references_bib_beside_the_posts(self, tmp_path):

@@ -24,6 +24,8 @@ from bibtexparser.middlewares.names import (
 )
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
+from notes.rendering.citations import KEY_PATTERN  # a key no citation can name is refused
+
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_NAMES = {
     **{name: i for i, name in enumerate(MONTHS, 1)},
@@ -267,7 +269,7 @@ def _add_entry(
     if entry.key.lower() in {e.key.lower() for e in result.entries}:
         result.problems.append(Problem(line, "the key is used twice", entry.key))
         return
-    if len(entry.key) > 200 or not re.fullmatch(r"[\w:.#$%&+?<>~/-]+", entry.key):
+    if len(entry.key) > 200 or not re.fullmatch(KEY_PATTERN, entry.key):
         result.problems.append(Problem(line, "the key is not a usable citation key", entry.key))
         return
     try:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
 from notes.bibliography import formatting
 from notes.rendering import CitedWork
+from notes.rendering.citations import KEY_PATTERN
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -39,6 +42,12 @@ class Reference(models.Model):
         "citation key",
         max_length=200,
         unique=True,
+        validators=[
+            RegexValidator(
+                f"^{KEY_PATTERN}$",
+                "A key is letters, digits and _, with :.#$%%&+?<>~/- allowed inside.",
+            )
+        ],
         help_text="What posts write to cite it, as in [@vaswani2017].",
     )
     entry_type = models.CharField(max_length=40, default="misc", help_text="article, book, …")
@@ -89,13 +98,25 @@ class Reference(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.author_names = " ".join(
-            " ".join(part for part in (a.get("family", ""), a.get("given", "")) if part)
+            " ".join(p for p in (a.get("family") or a.get("literal", ""), a.get("given")) if p)
             for a in self.authors
         )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("notes:reference-detail", kwargs={"key": self.key})
+
+    def clean(self) -> None:
+        people = self.authors
+        if not isinstance(people, list) or not all(
+            isinstance(p, dict)
+            and all(isinstance(v, str) for v in p.values())
+            and (p.get("family") or p.get("literal"))
+            for p in people
+        ):
+            raise ValidationError(
+                {"authors": 'A list like [{"family": "Ho", "given": "Jonathan"}], in order.'}
+            )
 
     @property
     def doi_url(self) -> str:

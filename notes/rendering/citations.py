@@ -29,11 +29,12 @@ from markdown_it.token import Token
 
 from notes.rendering.results import CitedWork
 
-_KEY = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*\w)?"
+# What may follow "@": a letter, digit or _ first, then internal punctuation too (Pandoc's rule).
+KEY_PATTERN = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*\w)?"
 _ITEM = re.compile(
-    r"(?P<prefix>(?:.*?\s)?)(?P<minus>-?)@(?P<key>" + _KEY + r")(?P<suffix>.*)", re.S
+    r"(?P<prefix>(?:.*?\s)?)(?P<minus>-?)@(?P<key>" + KEY_PATTERN + r")(?P<suffix>.*)", re.S
 )
-_NARRATIVE = re.compile("@(" + _KEY + ")")
+_NARRATIVE = re.compile("@(" + KEY_PATTERN + ")")
 _LOCATOR = re.compile(r" \[([^\[\]@\n]{1,100})\]")
 # What may stand just before a narrative "@": anything else (a letter, "/", ".") makes it part
 # of an address or a handle.
