@@ -117,15 +117,17 @@ def posts_citing(keys: Iterable[str]) -> list[Post]:
 
 
 @transaction.atomic
-def save_reference(reference: Reference) -> Reference:
+def save_reference(reference: Reference, *, mark_changed: bool = True) -> Reference:
     """Save a reference, then re-render every post that cites it (or cites its key unknown), so
-    their citations and reference lists say what it now says."""
+    their citations and reference lists say what it now says. A bulk import passes
+    `mark_changed=False` and tells the page cache once, at the end."""
     old_key = Reference.objects.filter(pk=reference.pk).values_list("key", flat=True).first()
     reference.save()
     for post in posts_citing({reference.key, old_key or ""}):
         rerender_post(post)
         search.index_post(post)  # its authors' names may have changed
-    site_state.mark_changed()
+    if mark_changed:
+        site_state.mark_changed()
     return reference
 
 

@@ -450,3 +450,15 @@ def test_the_demo_cites_its_papers(client):
     page = client.get(reverse("notes:reference-list"))
     assert "7 works cited" in page.text
     assert Post.objects.exclude(unknown_citations="").count() == 0
+
+
+def test_a_cached_page_shows_a_citation_once_its_reference_arrives(client, settings):
+    settings.KB_PAGE_CACHE_SECONDS = 3600
+    post = make_post("Cached", body="Diffusion [@ho2020].")
+    assert "ho2020?" in client.get(post.get_absolute_url()).text
+    assert "ho2020?" in client.get(post.get_absolute_url()).text  # from the page cache
+
+    import_bibtex_file(MESSY)
+
+    page = client.get(post.get_absolute_url()).text
+    assert "ho2020?" not in page and "Ho et al., 2020" in page

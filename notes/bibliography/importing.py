@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from notes import services
+from notes import services, site_state
 from notes.bibliography.parsing import ParsedEntry, Problem, parse_bibtex
 from notes.models import Reference
 
@@ -84,7 +84,9 @@ def import_bibtex(text: str, *, name: str = "the file", dry_run: bool = False):
             for field_name, value in values.items():
                 setattr(reference, field_name, value)
             if not dry_run:
-                services.save_reference(reference)
+                services.save_reference(reference, mark_changed=False)
+        if not dry_run and (report.created or report.updated):
+            site_state.mark_changed()
     return report
 
 
