@@ -25,6 +25,8 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
   "$5 and $10" stays prose. See typesetting.py for the MathML choice.
 * Wikilinks: ``[[Post title]]``, ``[[slug|label]]``, ``[[slug#heading]]``
   and ``[[#heading]]`` for this page. Not inside code or math.
+* Citations in Pandoc's syntax, ``[@key]`` and ``@key`` (see ``citations``),
+  resolved by a second resolver and listed under References at the end.
 * Raw HTML is shown as text, never interpreted and never dropped.
 
 Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX),
