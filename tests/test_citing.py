@@ -462,3 +462,12 @@ def test_a_cached_page_shows_a_citation_once_its_reference_arrives(client, setti
 
     page = client.get(post.get_absolute_url()).text
     assert "ho2020?" not in page and "Ho et al., 2020" in page
+
+
+def test_past_the_citation_limit_the_rest_stays_text():
+    from notes.rendering import render_markdown
+    from notes.rendering.results import MAX_CITATIONS
+
+    rendered = render_markdown("@a " * (MAX_CITATIONS + 5), None, lambda keys: {})
+    assert rendered.html.count('class="cite"') == MAX_CITATIONS
+    assert rendered.html.endswith("@a @a @a @a @a</p>\n")

@@ -27,7 +27,7 @@ from typing import Any
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from notes.rendering.results import CitedWork
+from notes.rendering.results import MAX_CITATIONS, CitedWork
 
 # What may follow "@": a letter, digit or _ first, then internal punctuation too (Pandoc's rule).
 KEY_PATTERN = r"[A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*\w)?"
@@ -63,12 +63,23 @@ def _item(text: str) -> dict[str, Any] | None:
     }
 
 
+def _over_limit(state: StateInline) -> bool:
+    return state.env.get("citation_count", 0) >= MAX_CITATIONS
+
+
+def _push(state: StateInline, meta: dict[str, Any], content: str) -> None:
+    token = state.push("citation", "span", 0)
+    token.meta = meta
+    token.content = content
+    state.env["citation_count"] = state.env.get("citation_count", 0) + 1
+
+
 def bracket_rule(state: StateInline, silent: bool) -> bool:
     """``[@key]``, ``[see @a, p. 5; -@b]``: a bracket whose every ``;`` part cites a key."""
     src, pos = state.src, state.pos
     if src[pos] != "[" or src.startswith("[[", pos) or "@" not in src[pos : pos + 200]:
         return False
-    if state.linkLevel > 0:  # a link's text is not a citation: no link inside a link
+    if state.linkLevel > 0 or _over_limit(state):  # no link inside a link's text
         return False
     end = src.find("]", pos + 1, pos + _MAX_BRACKET_CHARS)
     inner = src[pos + 1 : end]
@@ -80,9 +91,7 @@ def bracket_rule(state: StateInline, silent: bool) -> bool:
     if not items or any(item is None for item in items):
         return False
     if not silent:
-        token = state.push("citation", "span", 0)
-        token.meta = {"items": items, "narrative": False}
-        token.content = src[pos : end + 1]
+        _push(state, {"items": items, "narrative": False}, src[pos : end + 1])
     state.pos = end + 1
     return True
 
@@ -92,7 +101,7 @@ def narrative_rule(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
     if src[pos] != "@" or (pos > 0 and src[pos - 1] not in _NARRATIVE_AFTER):
         return False
-    if state.linkLevel > 0:
+    if state.linkLevel > 0 or _over_limit(state):
         return False
     found = _NARRATIVE.match(src, pos)
     if found is None:
@@ -104,12 +113,8 @@ def narrative_rule(state: StateInline, silent: bool) -> bool:
         suffix = ", " + " ".join(locator.group(1).split()).lstrip(", ")
         end = locator.end()
     if not silent:
-        token = state.push("citation", "span", 0)
-        token.meta = {
-            "items": [{"key": found.group(1), "prefix": "", "suffix": suffix}],
-            "narrative": True,
-        }
-        token.content = src[pos:end]
+        item = {"key": found.group(1), "prefix": "", "suffix": suffix}
+        _push(state, {"items": [item], "narrative": True}, src[pos:end])
     state.pos = end
     return True
 

@@ -12,6 +12,9 @@ MAX_SQUARE_BRACKETS = 10_000
 # Typesetting costs ~0.5 ms per distinct formula; past this many, the rest
 # are shown as TeX source and reported, so a render stays well under a second.
 MAX_FORMULAS = 1_000
+# Each citation becomes a link with the full reference as its title; past this many, the rest
+# of a body's "@key"s stay text, so "@a " repeated 80,000 times renders in well under a second.
+MAX_CITATIONS = 2_000
 # Containers nested deeper than this (lists in lists in quotes...) are shown
 # as plain text rather than silently dropped, as markdown-it would do.
 MAX_NESTING = 24
