@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
+from notes.bibliography.importing import import_bibtex_file
 from notes.importers import import_markdown
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -26,6 +27,7 @@ def demo_author():
 
 def load_demo() -> tuple[int, int]:
     """Import the demo posts through the Markdown importer (matched by slug, so running it again
-    creates nothing). Returns (created, already there)."""
+    creates nothing). Returns (created, already there). The papers they cite come first."""
+    import_bibtex_file(DEMO_DIR / "references.bib")
     report = import_markdown([DEMO_DIR], author=demo_author())
     return len(report.created), len(report.updated) + len(report.unchanged)

@@ -1,4 +1,5 @@
-"""Taking everything out: every post as `<slug>.md` with front matter, plus the media files.
+"""Taking everything out: every post as `<slug>.md` with front matter, the bibliography as
+`references.bib` beside them (citations stay `[@key]` as written), plus the media files.
 
 The files read back through `notes.importers` into the same posts, and exporting again gives
 the same bytes: keys come in a fixed order, lists are sorted, times keep their microseconds.
@@ -17,10 +18,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from notes import frontmatter
+from notes.bibliography.writing import bibliography_bibtex
 from notes.importers import EXPORT_MEDIA_DIR
-from notes.models import Post
+from notes.models import Post, Reference
 
 Write = Callable[[str, bytes], None]
+BIBLIOGRAPHY_FILE = "references.bib"
 # A fixed timestamp inside the zip, so two exports of the same posts are the same bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -29,9 +32,13 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 class ExportReport:
     posts: int
     media: int
+    references: int = 0
 
     def summary(self) -> str:
-        return f"{self.posts} posts and {self.media} media files exported"
+        return (
+            f"{self.posts} posts, {self.references} references and {self.media} media files "
+            "exported"
+        )
 
 
 def post_front_matter(post: Post) -> dict[str, Any]:
@@ -46,6 +53,8 @@ def post_front_matter(post: Post) -> dict[str, Any]:
         meta["summary"] = post.summary
     if post.source_url:
         meta["source"] = post.source_url
+    if post.reference is not None:
+        meta["reference"] = post.reference.key
     if post.series is not None:
         meta["series"] = post.series.title
         if post.series_order is not None:
@@ -97,19 +106,22 @@ def export_markdown(write: Write) -> ExportReport:
     posts = (
         Post.objects.not_trashed()
         .order_by("slug")
-        .select_related("author", "series")
+        .select_related("author", "series", "reference")
         .prefetch_related("tags", "update_notes", "outgoing_links__target")
     )
     count = 0
     for post in posts.iterator(chunk_size=500):
         write(f"{post.slug}.md", post_as_markdown(post).encode("utf-8"))
         count += 1
+    references = list(Reference.objects.all())
+    if references:
+        write(BIBLIOGRAPHY_FILE, bibliography_bibtex(references).encode("utf-8"))
     media = 0
     for name in media_names():
         with default_storage.open(name, "rb") as handle:
             write(f"{EXPORT_MEDIA_DIR}/{name}", handle.read())
         media += 1
-    return ExportReport(posts=count, media=media)
+    return ExportReport(posts=count, media=media, references=len(references))
 
 
 def export_to_directory(directory: Path) -> ExportReport:

@@ -270,11 +270,29 @@ def engine() -> SqliteEngine | PostgresEngine:
 
 
 def index_post(post: Post) -> None:
-    """Put the post's current title, summary, tags and body in the index."""
+    """Put the post's current title, summary, tags and body in the index; the names of the
+    authors it cites go with the body, so searching for an author finds the posts citing them."""
     tags = post.tags.values_list("name", flat=True)
-    document = Document.build(post.pk, post.title, post.summary, post.body, tags)
+    cited = _cited_authors(Post, [post.pk]).get(post.pk, "")
+    document = Document.build(post.pk, post.title, post.summary, post.body + cited, tags)
     with connection.cursor() as cursor:
         engine().write(cursor, [document])
+
+
+def _cited_authors(post_model: type[Post], post_ids: Sequence[int]) -> dict[int, str]:
+    """For each post, the author names of the works it cites, as a paragraph of text. A
+    migration's historical Post may predate citations, and then there are none."""
+    field_names = {f.name for f in post_model._meta.get_fields()}
+    if "cited_references" not in field_names:
+        return {}
+    through = post_model.cited_references.through
+    names: dict[int, list[str]] = {}
+    rows = through.objects.filter(post_id__in=list(post_ids)).values_list(
+        "post_id", "reference__author_names"
+    )
+    for post_id, authors in rows:
+        names.setdefault(post_id, []).append(authors)
+    return {pk: "\n\n" + " ".join(parts) for pk, parts in names.items()}
 
 
 def index_posts(posts: Iterable[Post]) -> None:
@@ -310,9 +328,13 @@ def rebuild_index(post_model: type[Post] = Post, batch_size: int = 500) -> int:
             rows = post_model.objects.filter(pk__in=batch).values_list(
                 "pk", "title", "summary", "body"
             )
+            cited = _cited_authors(post_model, batch)
             search.write(
                 cursor,
-                [Document.build(pk, t, s, b, tags.get(pk, [])) for pk, t, s, b in rows],
+                [
+                    Document.build(pk, t, s, b + cited.get(pk, ""), tags.get(pk, []))
+                    for pk, t, s, b in rows
+                ],
             )
         search.analyze(cursor)
     if post_model is Post:

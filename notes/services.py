@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notes import links, revisions, search, site_state
-from notes.models import MathStylesheet, Post, SiteSettings, Tag
+from notes.models import MathStylesheet, Post, Reference, SiteSettings, Tag
 from notes.rendering import macros
 
 RENDERED_FIELDS = [
@@ -19,6 +19,7 @@ RENDERED_FIELDS = [
     "math_stylesheet",
     "excerpt",
     "broken_wikilinks",
+    "unknown_citations",
     "reading_time",
 ]
 
@@ -30,6 +31,7 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     and what it now says is kept as a revision (`user` saved it; `note` says why, if not an edit).
     """
     links.sync_wikilinks(post, post.linked_post_ids)
+    sync_citations(post)
     # The admin sets tags before calling this, so the index sees the post's final tags.
     search.index_post(post)
     renamed = _renames(post)
@@ -95,7 +97,8 @@ def delete_post(post: Post) -> None:
 
 
 def rerender_post(post: Post, *, math_preamble: str | None = None) -> None:
-    """Re-render one post's stored HTML and re-sync its wikilinks, touching nothing else.
+    """Re-render one post's stored HTML and re-sync its wikilinks and citations (and its
+    search entry if those changed), touching nothing else.
 
     Its writes send no signals, so the caller tells the page cache: saving or deleting the
     post that made this necessary does, and so do the trash and the rerender command.
@@ -104,6 +107,66 @@ def rerender_post(post: Post, *, math_preamble: str | None = None) -> None:
     MathStylesheet.keep(post.math_css)
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids)
+    if sync_citations(post):
+        search.index_post(post)  # the index holds the cited works' authors
+
+
+def sync_citations(post: Post) -> bool:
+    """Point the post's cited references at exactly the works its last render resolved;
+    True if that changed anything."""
+    through = Post.cited_references.through
+    wanted = post.cited_reference_ids
+    existing = set(through.objects.filter(post=post).values_list("reference_id", flat=True))
+    if wanted == existing:
+        return False
+    through.objects.filter(post=post, reference_id__in=existing - wanted).delete()
+    through.objects.bulk_create(
+        [through(post_id=post.pk, reference_id=pk) for pk in wanted - existing]
+    )
+    return True
+
+
+def posts_citing(keys: Iterable[str]) -> list[Post]:
+    """Posts whose stored HTML shows one of these references, or shows one of these keys as
+    unknown (an import can make an unknown key known)."""
+    keys = [k for k in keys if k]
+    if not keys:
+        return []
+    mentions = Q()
+    for key in keys:
+        mentions |= Q(unknown_citations__contains=key)
+    unknown = Post.objects.exclude(unknown_citations="").filter(mentions)
+    ids = set(unknown.values_list("pk", flat=True)) | set(
+        Post.cited_references.through.objects.filter(reference__key__in=keys).values_list(
+            "post_id", flat=True
+        )
+    )
+    return list(Post.objects.filter(pk__in=ids)) if ids else []
+
+
+@transaction.atomic
+def save_reference(reference: Reference, *, mark_changed: bool = True) -> Reference:
+    """Save a reference, then re-render every post that cites it (or cites its key unknown), so
+    their citations and reference lists say what it now says. A bulk import passes
+    `mark_changed=False` and tells the page cache once, at the end."""
+    old_key = Reference.objects.filter(pk=reference.pk).values_list("key", flat=True).first()
+    reference.save()
+    for post in posts_citing({reference.key, old_key or ""}):
+        rerender_post(post)
+        search.index_post(post)  # its authors' names may have changed
+    if mark_changed:
+        site_state.mark_changed()
+    return reference
+
+
+@transaction.atomic
+def delete_reference(reference: Reference) -> None:
+    citing = posts_citing([reference.key])
+    reference.delete()
+    for post in citing:
+        rerender_post(post)
+        search.index_post(post)
+    site_state.mark_changed()
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django.urls import path, re_path, register_converter
 from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
 from notes.sitemaps import SITEMAPS
-from notes.views import capture, discovery, reading, search
+from notes.views import capture, discovery, reading, references, search
 from notes.views.math import math_stylesheet
 
 register_converter(UnicodeSlugConverter, "uslug")
@@ -14,6 +14,21 @@ app_name = "notes"
 urlpatterns = [
     path("", reading.PostListView.as_view(), name="post-list"),
     path("posts/<uslug:slug>/", reading.PostDetailView.as_view(), name="post-detail"),
+    path("posts/<uslug:slug>/cite.bib", references.post_bibtex, name="post-bibtex"),
+    path("posts/<uslug:slug>/cite.json", references.post_csl_json, name="post-csl-json"),
+    path("posts/<uslug:slug>/cite.ris", references.post_ris, name="post-ris"),
+    path(
+        "posts/<uslug:slug>/references.bib",
+        references.post_references_bib,
+        name="post-references-bib",
+    ),
+    path("references/", references.ReferenceListView.as_view(), name="reference-list"),
+    path("references.bib", references.bibliography_bib, name="references-bib"),
+    # Keys may hold "/" and ":" (Pandoc allows them), hence <path:>.
+    path("references/<path:key>.bib", references.reference_bib, name="reference-bib"),
+    path(
+        "references/<path:key>/", references.ReferenceDetailView.as_view(), name="reference-detail"
+    ),
     path("tags/", reading.TagListView.as_view(), name="tag-list"),
     path("tags/<uslug:slug>/", reading.TagDetailView.as_view(), name="tag-detail"),
     # /tags/a+b/: the posts that carry every one of the tags.

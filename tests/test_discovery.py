@@ -345,14 +345,15 @@ class TestCitation:
         cite_as = re.search(r'<p class="cite-as">(.*?)</p>', citation).group(1)
         assert cite_as == (
             f"Weng, Lilian. (Jun 2023). The 50% solution: {{braces}} &amp; co. "
-            f"{settings.KB_SITE_TITLE}. {url}"
+            f"{settings.KB_SITE_TITLE}. {url} (accessed {timezone.localdate():%Y-%m-%d})"
         )
         bibtex = re.search(r"<code>(.*?)</code>", citation, re.S).group(1)
         assert bibtex.startswith("@misc{weng2023solution,\n")
         assert r"title        = {The 50\% solution: \{braces\} \&amp; co}," in bibtex
         assert "author       = {Weng, Lilian}," in bibtex
         assert "year         = {2023}," in bibtex and "month        = jun," in bibtex
-        assert f"url          = {{{url}}}" in bibtex
+        assert f"url          = {{{url}}}," in bibtex
+        assert f"urldate      = {{{timezone.localdate():%Y-%m-%d}}}" in bibtex
         assert '<pre class="highlight bibtex"' in citation  # picked up by the copy button
 
     def test_author_without_full_name_is_cited_by_username(self, client):

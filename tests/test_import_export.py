@@ -355,7 +355,7 @@ class TestExportAndRoundTrip:
         assert "series: Diffusion, step by step\nseries_order: 1\n" in forward
         assert "![plot](media/uploads/2024/05/plot.png)" in forward
         assert (tmp_path / "out/media/uploads/2024/05/plot.png").read_bytes().startswith(b"\x89")
-        assert "3 posts and 1 media files exported" in capsys.readouterr().out
+        assert "3 posts, 0 references and 1 media files exported" in capsys.readouterr().out
 
     def test_an_export_imported_into_an_empty_database_is_the_same_site(self, tmp_path):
         self.make_site()

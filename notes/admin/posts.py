@@ -36,8 +36,8 @@ class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
         fields = [
-            "title", "slug", "status", "published_at", "body", "summary", "source_url", "tags",
-            "series", "series_order", "author",
+            "title", "slug", "status", "published_at", "body", "summary", "source_url",
+            "reference", "tags", "series", "series_order", "author",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
@@ -103,15 +103,17 @@ class UpdateNoteInline(admin.TabularInline):
 
 
 class BrokenWikilinksFilter(admin.SimpleListFilter):
-    title = "wikilinks"
+    title = "broken links"
     parameter_name = "wikilinks"
 
     def lookups(self, request, model_admin):
-        return [("broken", "Has broken wikilinks")]
+        return [("broken", "Has broken wikilinks"), ("unknown-citations", "Has unknown citations")]
 
     def queryset(self, request, queryset):
         if self.value() == "broken":
             return queryset.exclude(Q(broken_wikilinks="") | Q(broken_wikilinks__isnull=True))
+        if self.value() == "unknown-citations":
+            return queryset.exclude(unknown_citations="")
         return queryset
 
 
@@ -124,14 +126,17 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["tags", "series"]
+    autocomplete_fields = ["tags", "series", "reference"]
     inlines = [LinkInline, UpdateNoteInline]
     actions = ["publish_selected", "unpublish_selected", "trash_selected"]
-    readonly_fields = ["broken_wikilink_report", "reading_time", "created_at", "updated_at"]
+    readonly_fields = [
+        "broken_wikilink_report", "unknown_citation_report", "reading_time", "created_at",
+        "updated_at",
+    ]  # fmt: skip
     list_select_related = ["author"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "published_at", "body", "base_version"]}),
-        ("Listing", {"fields": ["summary", "source_url", "tags", "new_tags"]}),
+        ("Listing", {"fields": ["summary", "source_url", "reference", "tags", "new_tags"]}),
         ("Series", {"fields": ["series", "series_order"], "classes": ["collapse"]}),
         (
             "Details",
@@ -139,6 +144,7 @@ class PostAdmin(admin.ModelAdmin):
                 "fields": [
                     "author",
                     "broken_wikilink_report",
+                    "unknown_citation_report",
                     "reading_time",
                     "created_at",
                     "updated_at",
@@ -177,6 +183,13 @@ class PostAdmin(admin.ModelAdmin):
             return "None"
         return format_html_join(", ", "<code>[[{}]]</code>", ((t,) for t in broken))
 
+    @admin.display(description="Unknown citations")
+    def unknown_citation_report(self, post: Post) -> str:
+        unknown = post.unknown_citation_list
+        if not unknown:
+            return "None"
+        return format_html_join(", ", "<code>[@{}]</code>", ((k,) for k in unknown))
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         post = form.instance
@@ -189,6 +202,13 @@ class PostAdmin(admin.ModelAdmin):
                 request,
                 f"“{post}” has wikilinks to posts that do not exist (yet): "
                 + ", ".join(f"[[{t}]]" for t in post.broken_wikilink_list),
+                messages.WARNING,
+            )
+        if post.unknown_citation_list:
+            self.message_user(
+                request,
+                f"“{post}” cites keys that are not in the bibliography: "
+                + ", ".join(f"[@{k}]" for k in post.unknown_citation_list),
                 messages.WARNING,
             )
 

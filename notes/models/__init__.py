@@ -13,6 +13,7 @@ from notes.models.posts import (
     UpdateNote,
     id_list,
 )
+from notes.models.references import Reference, ReferenceQuerySet
 from notes.models.site import SiteSettings, SiteState
 from notes.models.tokens import ApiToken
 
@@ -23,6 +24,8 @@ __all__ = [
     "MathStylesheet",
     "Post",
     "PostQuerySet",
+    "Reference",
+    "ReferenceQuerySet",
     "Revision",
     "Series",
     "SiteSettings",

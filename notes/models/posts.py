@@ -15,6 +15,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.models.math import MathStylesheet
+from notes.models.references import Reference
 from notes.models.site import SiteSettings
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.rendering.typesetting import mathml_only
@@ -177,6 +178,9 @@ class Post(models.Model):
     broken_wikilinks = models.TextField(
         blank=True, editable=False, help_text="Wikilink targets that matched no post, one a line."
     )
+    unknown_citations = models.TextField(
+        blank=True, editable=False, help_text="Cited keys that matched no reference, one a line."
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -206,6 +210,19 @@ class Post(models.Model):
         help_text="The id of the feed entry this post was imported from, so it is imported once.",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    reference = models.ForeignKey(
+        Reference,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="summaries",
+        verbose_name="paper",
+        help_text="For a summary of a paper in the bibliography: that paper.",
+    )
+    # Kept in step with the body's [@key] citations on every render.
+    cited_references = models.ManyToManyField(
+        Reference, blank=True, editable=False, related_name="citing_posts"
+    )
     series = models.ForeignKey(
         Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
     )
@@ -301,7 +318,11 @@ class Post(models.Model):
 
     @property
     def is_summary(self) -> bool:
-        return bool(self.source_url)
+        return bool(self.source_url or self.reference_id)
+
+    @property
+    def unknown_citation_list(self) -> list[str]:
+        return [line for line in self.unknown_citations.splitlines() if line]
 
     @property
     def last_updated(self) -> datetime.datetime | None:
@@ -329,9 +350,17 @@ class Post(models.Model):
             resolved.update(Post.objects.resolve_wikilinks(targets))
             return resolved
 
+        cited: dict = {}
+
+        def remembering_citations(keys):
+            cited.update(Reference.objects.resolve_citations(keys))
+            return cited
+
         if math_preamble is None:
             math_preamble = SiteSettings.current().math_preamble
-        rendered = render_markdown(self.body, remembering_resolver, math_preamble=math_preamble)
+        rendered = render_markdown(
+            self.body, remembering_resolver, remembering_citations, math_preamble=math_preamble
+        )
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.math_css = rendered.math_css
@@ -340,6 +369,8 @@ class Post(models.Model):
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
         self.linked_post_ids = {target.pk for target in resolved.values()}
+        self.unknown_citations = "\n".join(rendered.unknown_citations)
+        self.cited_reference_ids = {work.pk for work in cited.values()}
 
 
 class Link(models.Model):

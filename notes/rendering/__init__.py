@@ -6,6 +6,8 @@ from notes.rendering.pipeline import check_renderable, markdownify, render_markd
 from notes.rendering.results import (
     MAX_MARKDOWN_CHARS,
     MAX_SQUARE_BRACKETS,
+    CitationResolver,
+    CitedWork,
     MarkdownTooLarge,
     Rendered,
     Resolver,
@@ -15,6 +17,8 @@ from notes.rendering.results import (
 __all__ = [
     "MAX_MARKDOWN_CHARS",
     "MAX_SQUARE_BRACKETS",
+    "CitationResolver",
+    "CitedWork",
     "MarkdownTooLarge",
     "Rendered",
     "Resolver",

@@ -26,6 +26,8 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
   in MathJax. See typesetting.py for how formulas are drawn.
 * Wikilinks: ``[[Post title]]``, ``[[slug|label]]``, ``[[slug#heading]]``
   and ``[[#heading]]`` for this page. Not inside code or math.
+* Citations in Pandoc's syntax, ``[@key]`` and ``@key`` (see ``citations``),
+  resolved by a second resolver and listed under References at the end.
 * Raw HTML is shown as text, never interpreted and never dropped.
 
 Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX), with
@@ -52,12 +54,22 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from notes.rendering import equations, headings, katex_styles, macros, math, plaintext, wikilinks
+from notes.rendering import (
+    citations,
+    equations,
+    headings,
+    katex_styles,
+    macros,
+    math,
+    plaintext,
+    wikilinks,
+)
 from notes.rendering.highlighting import highlight_code
 from notes.rendering.results import (
     MAX_MARKDOWN_CHARS,
     MAX_NESTING,
     MAX_SQUARE_BRACKETS,
+    CitationResolver,
     MarkdownTooLarge,
     Rendered,
     Resolver,
@@ -76,7 +88,11 @@ def check_renderable(text: str) -> None:
 
 
 def render_markdown(
-    text: str, resolve_wikilinks: Resolver | None = None, *, math_preamble: str = ""
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    resolve_citations: CitationResolver | None = None,
+    *,
+    math_preamble: str = "",
 ) -> Rendered:
     """Render a post body. Raises ``MarkdownTooLarge``; never raises on content.
 
@@ -95,8 +111,13 @@ def render_markdown(
     if targets and resolve_wikilinks is not None:
         resolved = resolve_wikilinks(targets)
     env["wikilinks"] = resolved
+    cited = citations.keys(tokens)
+    env["citations"] = resolve_citations(cited) if cited and resolve_citations else {}
+    citations.label_tokens(tokens, env["citations"])
 
-    body_html = sanitize_html(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env))
+    body_html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
+    body_html += citations.references_html(cited, env["citations"])
+    body_html = sanitize_html(body_html)
     toc_html = sanitize_html(headings.toc_html(_MARKDOWN, tokens, env))
     counts = plaintext.count(tokens)
     labels = env["labels"]
@@ -112,28 +133,41 @@ def render_markdown(
         reading_time=counts.minutes if text.strip() else 0,
         summary=plaintext.summary(tokens, resolved),
         math_errors=tuple(dict.fromkeys(env["math_errors"])),
+        citations=cited,
+        unknown_citations=tuple(k for k in cited if k not in env["citations"]),
     )
 
 
 def markdownify(
-    text: str, resolve_wikilinks: Resolver | None = None, *, math_preamble: str = ""
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    resolve_citations: CitationResolver | None = None,
+    *,
+    math_preamble: str = "",
 ) -> str:
     """The editor's preview: the rendering as it will be stored, with problems listed on top."""
-    return preview(text, resolve_wikilinks, math_preamble=math_preamble)[0]
+    return preview(text, resolve_wikilinks, resolve_citations, math_preamble=math_preamble)[0]
 
 
 def preview(
-    text: str, resolve_wikilinks: Resolver | None = None, *, math_preamble: str = ""
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    resolve_citations: CitationResolver | None = None,
+    *,
+    math_preamble: str = "",
 ) -> tuple[str, Rendered | None]:
     """The preview's HTML and the rendering it shows (None when the text was refused)."""
     try:
-        rendered = render_markdown(text, resolve_wikilinks, math_preamble=math_preamble)
+        rendered = render_markdown(
+            text, resolve_wikilinks, resolve_citations, math_preamble=math_preamble
+        )
     except MarkdownTooLarge as error:
         return _problem_list([str(error)]), None
     problems = [f"Math: {message}" for message in rendered.math_errors]
     problems += [f"No equation labelled “{label}”" for label in rendered.broken_labels]
     problems += [f"Equation label “{label}” used twice" for label in rendered.duplicated_labels]
     problems += [f"No post called “{t}”" for t in rendered.broken_wikilinks]
+    problems += [f"No reference with the key “{k}”" for k in rendered.unknown_citations]
     return (_problem_list(problems) if problems else "") + rendered.html, rendered
 
 
@@ -219,6 +253,8 @@ def _build_markdown() -> MarkdownIt:
     md.inline.ruler.before("link", "wikilink", wikilinks.inline_rule)
     md.inline.ruler.before("escape", "equation_ref", equations.inline_rule)
     md.core.ruler.push("math_prepare", math.prepare)
+    md.inline.ruler.before("link", "citation", citations.bracket_rule)
+    md.inline.ruler.push("citation_narrative", citations.narrative_rule)
     md.core.ruler.push("heading_ids", headings.assign_ids)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
@@ -228,6 +264,7 @@ def _build_markdown() -> MarkdownIt:
     md.add_render_rule(
         "equation_ref", lambda self, t, i, o, env: equations.render_reference(t, i, env)
     )
+    md.add_render_rule("citation", lambda self, t, i, o, env: citations.render(t, i, env))
     md.add_render_rule("heading_close", lambda self, t, i, o, env: headings.render_close(t, i))
     md.add_render_rule(
         "too_deep", lambda self, t, i, o, env: f"<p>{html.escape(t[i].content)}</p>\n"

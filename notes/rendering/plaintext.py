@@ -32,7 +32,7 @@ def plain_text(
         if length > limit:
             break  # a summary needs the start only; formulas cost time
         length += len(child.content)
-        if child.type in ("text", "code_inline"):
+        if child.type in ("text", "code_inline", "citation"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -90,7 +90,7 @@ def count(tokens: Sequence[Token]) -> _Counts:
         elif token.type == "math_block":
             display_formulas += 1
         for child in token.children or []:
-            if child.type in ("text", "code_inline", "wikilink"):
+            if child.type in ("text", "code_inline", "wikilink", "citation"):
                 words += len(_WORD.findall(child.content))
             elif child.type == "math_inline":
                 inline_formulas += 1

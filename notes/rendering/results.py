@@ -13,6 +13,9 @@ MAX_SQUARE_BRACKETS = 10_000
 # MathML); past this many, the rest are shown as TeX source and reported, so a render
 # stays around a second.
 MAX_FORMULAS = 1_000
+# Each citation becomes a link with the full reference as its title; past this many, the rest
+# of a body's "@key"s stay text, so "@a " repeated 80,000 times renders in well under a second.
+MAX_CITATIONS = 2_000
 # Containers nested deeper than this (lists in lists in quotes...) are shown
 # as plain text rather than silently dropped, as markdown-it would do.
 MAX_NESTING = 24
@@ -45,6 +48,19 @@ class WikiTarget:
 
 
 @dataclass(frozen=True)
+class CitedWork:
+    """What a citation needs to know of a work, formatted by the caller (see notes.bibliography)."""
+
+    key: str
+    authors: str  # "Ho et al." as a parenthetical citation names them; "" when unknown
+    narrative_authors: str  # "Ho and Jain" as running text does
+    year: str  # "2020", or "n.d."
+    text: str  # the full reference as plain text, for the hover title
+    html: str  # the full reference as it is listed under References
+    pk: int | None = None
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: str
     toc_html: str
@@ -58,6 +74,9 @@ class Rendered:
     math_css: str = ""
     broken_labels: tuple[str, ...] = ()
     duplicated_labels: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()  # every key cited, in order of first citation
+    unknown_citations: tuple[str, ...] = ()
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]
+CitationResolver = Callable[[Sequence[str]], Mapping[str, CitedWork]]

@@ -8,8 +8,9 @@ is removed. In particular there is no ``style``, no event handler, no
 that loads or submits anything besides ``img``.
 
 ``id`` attributes only survive with the prefixes the pipeline gives them
-(``h-`` for headings, ``fn-``/``fnref-`` for footnotes, ``eq-`` for labelled equations),
-so a post cannot clobber ``id="csrftoken"`` or any id the page layout relies on.
+(``h-`` for headings, ``fn-``/``fnref-`` for footnotes, ``eq-`` for labelled equations,
+``ref-`` for the References list), so a post cannot clobber ``id="csrftoken"`` or any id the
+page layout relies on.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "span": {"title"},
     "pre": {"data-lang"},
     "li": {"id"},
+    "section": {"aria-labelledby"},
     "ol": {"start"},
     "th": {"colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
@@ -140,9 +142,9 @@ ADMONITION_KINDS = (
 # Classes are an allow-list too, so a post can't borrow the site's own
 # layout classes (a fake "modal", a hidden "skip-link"...).
 _CLASSES: dict[str, set[str]] = {
-    "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref", "eqref"},
+    "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref", "eqref", "cite-ref"},
     "span": {"math", "math-inline", "math-display", "math-error", "katex", "wikilink-broken"}
-    | {"eqref-broken"}
+    | {"eqref-broken", "cite", "cite-unknown"}
     | _PYGMENTS_CLASSES,
     "div": {
         "math",
@@ -160,16 +162,16 @@ _CLASSES: dict[str, set[str]] = {
     "pre": {"highlight"},
     "sup": {"footnote-ref"},
     "hr": {"footnotes-sep"},
-    "section": {"footnotes"},
+    "section": {"footnotes", "references"},
     "ol": {"footnotes-list"},
-    "ul": {"contains-task-list", "toc"},
+    "ul": {"contains-task-list", "toc", "references-list"},
     "li": {"task-list-item", "footnote-item"},
     "input": {"task-list-item-checkbox"},
     "th": {"align-left", "align-center", "align-right"},
     "td": {"align-left", "align-center", "align-right"},
 }
 
-_OWN_ID = re.compile(r"(?:h|fn|fnref|eq)-[\w:.-]{1,200}")
+_OWN_ID = re.compile(r"(?:h|fn|fnref|eq|ref)-[\w:.-]{1,200}")
 # The author is the only writer and links are editorial citations, so no
 # "nofollow": it would withhold credit from the papers being cited.
 EXTERNAL_LINK_REL = "noopener"

@@ -7,7 +7,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from notes.models import MAX_BODY_CHARS, MathStylesheet, Post, SiteSettings
+from notes.models import MAX_BODY_CHARS, MathStylesheet, Post, Reference, SiteSettings
 from notes.rendering.pipeline import preview
 
 
@@ -27,6 +27,7 @@ class MarkdownPreviewView(View):
         markup, rendered = preview(
             content,
             Post.objects.resolve_wikilinks,
+            Reference.objects.resolve_citations,
             math_preamble=SiteSettings.current().math_preamble,
         )
         digest = MathStylesheet.keep(rendered.math_css) if rendered else ""

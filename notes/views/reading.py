@@ -10,10 +10,11 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 
 from notes import related
-from notes.citation import blog_posting, citation_for, json_ld_script
+from notes.citation import blog_posting, citation_for, highwire_tags, json_ld_script
 from notes.models import Link, Post, Series, SiteSettings, Tag
 
 
@@ -52,8 +53,12 @@ class PostDetailView(DetailView):
     def get_queryset(self):
         return (
             Post.objects.visible_to(self.request.user)
-            .select_related("author", "series")
+            .select_related("author", "series", "reference")
             .prefetch_related("tags", "update_notes")
+            # Whether it cites anything, for the .bib link, in the same query as the post.
+            .annotate(
+                cites=Exists(Post.cited_references.through.objects.filter(post=OuterRef("pk")))
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -78,7 +83,10 @@ class PostDetailView(DetailView):
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
         context["json_ld"] = json_ld_script(blog_posting(post, url, site))
-        context["citation"] = citation_for(post, url, site) if post.published_at else None
+        if post.is_published:
+            context["citation"] = citation_for(post, url, site, timezone.localdate())
+            context["highwire_tags"] = highwire_tags(post, url, site)
+            context["has_references"] = bool(post.reference_id) or post.cites
         context["related_posts"] = related.related_posts(post)
         context["neighbours"] = related.chronological_neighbours(post)
         context["series_place"] = related.series_place(post)

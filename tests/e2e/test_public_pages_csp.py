@@ -26,6 +26,7 @@ def test_public_pages_load_without_a_policy_violation(page, csp_violations):
         tag.get_absolute_url(),
         "/search/?q=attention",
         "/archive/",
+        "/references/",
         series.get_absolute_url(),
     ]
     for url in urls:
