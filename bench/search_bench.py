@@ -4,8 +4,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_dev .venv/bin/python bench/search_bench.py
 
 It works in a throwaway database, the way the test runner does (SQLite in memory; on
-PostgreSQL a database named kb_search_bench, dropped at the end), fills it with bulk_create,
-runs `reindex`, then times whole requests through Django's test client: parsing, the search,
+PostgreSQL test_<the configured name>, dropped at the end), fills it with bulk_create, runs
+`reindex`, then times whole requests through Django's test client: parsing, the search,
 snippets, facets and the template. Nothing in the configured database is touched.
 """
 
@@ -33,9 +33,8 @@ from django.conf import settings
 settings.STORAGES["staticfiles"]["BACKEND"] = (
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
-settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-    None if "sqlite" in settings.DATABASES["default"]["ENGINE"] else "kb_search_bench"
-)
+# Django's test database name: in memory on SQLite, test_<NAME> on PostgreSQL.
+settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = None
 # The search itself is measured, never a cached copy of its page.
 settings.KB_PAGE_CACHE_SECONDS = 0
 django.setup()

@@ -374,7 +374,7 @@ class TestThemesAndAssets:
         # Every executable script is a file, so a strict script-src 'self' policy can apply.
         for script in head_of(response).scripts:
             assert script.get("src") or script.get("type") == "application/ld+json"
-        assert '<button class="theme-toggle"' in response.text
+        assert '<button class="theme-toggle icon-button"' in response.text
         assert 'rel="icon" href="/static/favicon.svg"' in response.text
 
     def test_every_asset_a_post_page_names_exists_locally(self, client):

@@ -206,3 +206,9 @@ def _build_markdown() -> MarkdownIt:
 
 
 _MARKDOWN = _build_markdown()
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """The token stream the pipeline renders from, for readers of the structure (search's
+    plain text); nothing is typeset or resolved."""
+    return _MARKDOWN.parse(text[:MAX_MARKDOWN_CHARS], {"math_errors": [], "formulas": 0})
