@@ -126,14 +126,18 @@ class SqliteEngine:
         cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression])
         return {row[0] for row in cursor.fetchall()}
 
-    def scored_ids(self, cursor, clauses: Sequence[Sequence[Term]]) -> dict[int, float]:
-        """The ids of the posts (drafts too) matching the whole query, each with its score,
-        higher is better (bm25 is lower for better matches, so it is negated)."""
+    def scores(
+        self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
+    ) -> dict[int, float]:
+        """How well each of these posts matches the query, higher is better (bm25 is lower
+        for better matches, so it is negated)."""
+        if not post_ids:
+            return {}
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         cursor.execute(
             f"SELECT rowid, -bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} "
-            f"WHERE {FTS_TABLE} MATCH %s",
-            [_fts5_expression(clauses)],
+            f"WHERE {FTS_TABLE} MATCH %s AND rowid IN ({', '.join(['%s'] * len(post_ids))})",
+            [_fts5_expression(clauses), *post_ids],
         )
         return dict(cursor.fetchall())
 
@@ -230,14 +234,18 @@ class PostgresEngine:
         cursor.execute(f"SELECT post_id FROM {PG_TABLE} WHERE {column} @@ {tsquery}", params)
         return {row[0] for row in cursor.fetchall()}
 
-    def scored_ids(self, cursor, clauses: Sequence[Sequence[Term]]) -> dict[int, float]:
-        """The ids of the posts (drafts too) matching the whole query, each with its score,
-        higher is better."""
+    def scores(
+        self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
+    ) -> dict[int, float]:
+        """How well each of these posts matches the query, higher is better."""
+        if not post_ids:
+            return {}
         tsquery, params = _tsquery(clauses)
         cursor.execute(
             f"SELECT post_id, ts_rank_cd(document, q, {PG_RANK_NORMALISATION}) "
-            f"FROM {PG_TABLE}, (SELECT {tsquery} AS q) AS query WHERE document @@ q",
-            params,
+            f"FROM {PG_TABLE}, (SELECT {tsquery} AS q) AS query "
+            "WHERE post_id = ANY(%s) AND document @@ q",
+            [*params, list(post_ids)],
         )
         return dict(cursor.fetchall())
 

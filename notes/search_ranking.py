@@ -30,6 +30,7 @@ from notes.search_query import SearchQuery
 
 FACET_LIMIT = 20
 RELEVANCE_STEPS = 20  # per factor of e
+SCORED = 400  # per tier
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
     known = catalogue(state)
     search = engine()
     with connection.cursor() as cursor:
-        scores = search.scored_ids(cursor, query.clauses) if query.has_text else {}
+        found = search.matching_ids(cursor, query.clauses) if query.has_text else set()
         excluded = search.matching_ids(cursor, [query.excluded]) if query.excluded else set()
         tiers = (
             [search.matching_ids(cursor, [query.terms], fields) for fields in TIERS]
@@ -165,16 +166,23 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
     else:
         # Sorted by place in the catalogue, which also drops drafts and scheduled posts.
         place = known.position
-        candidates = sorted((pk for pk in scores if pk in place), key=place.__getitem__)
+        candidates = sorted((pk for pk in found if pk in place), key=place.__getitem__)
     filtered = excluded or required or refused or query.year
     ids = [pk for pk in candidates if wanted(pk)] if filtered else list(candidates)
-    # Each tier taken out in turn; sorting is stable, so equal scores stay newest first.
+    if not query.has_text:
+        return Matches(ids=ids, catalogue=known)
+    by_tier = []
+    for tier in tiers:
+        by_tier.append([pk for pk in ids if pk in tier])
+        ids = [pk for pk in ids if pk not in tier]
+    by_tier.append(ids)
+    # Only the newest SCORED_PER_TIER of a tier are scored: a word in thousands of posts
+    # distinguishes none of them, and scoring every one would cost more than the search.
+    with connection.cursor() as cursor:
+        scores = search.scores(cursor, query.clauses, [pk for t in by_tier for pk in t[:SCORED]])
     ranked = []
-    for tier in [*tiers, None]:
-        taken = [pk for pk in ids if tier is None or pk in tier]
-        if scores:
-            taken.sort(key=lambda pk: -_relevance(scores[pk]))
-        ranked += taken
-        if tier is not None:
-            ids = [pk for pk in ids if pk not in tier]
+    for tier_ids in by_tier:
+        # A stable sort: equal scores stay newest first.
+        ranked += sorted(tier_ids[:SCORED], key=lambda pk: -_relevance(scores.get(pk, 0)))
+        ranked += tier_ids[SCORED:]
     return Matches(ids=ranked, catalogue=known)

@@ -144,7 +144,9 @@ def render(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
         result = typeset(token.content, display=display)
     if result.error is not None:
         env["math_errors"].append(result.error)
+    # A display formula may scroll sideways (math.css): tabindex lets the keyboard scroll it.
     if token.type == "math_block" or token.type == "fence":
-        return f'<div class="math math-display">{result.html}</div>\n'
-    kind = "math-display" if display else "math-inline"
-    return f'<span class="math {kind}">{result.html}</span>'
+        return f'<div class="math math-display" tabindex="0">{result.html}</div>\n'
+    if display:
+        return f'<span class="math math-display" tabindex="0">{result.html}</span>'
+    return f'<span class="math math-inline">{result.html}</span>'

@@ -153,6 +153,9 @@ _CLEANER = nh3.Cleaner(
     link_rel=None,
     tag_attribute_values={
         "a": {"rel": {EXTERNAL_LINK_REL}},
+        # A display formula scrolls sideways when wide; keyboard readers must reach it.
+        "div": {"tabindex": {"0"}},
+        "span": {"tabindex": {"0"}},
         "input": {"type": {"checkbox"}},
     },
     set_tag_attribute_values={"input": {"disabled": ""}},
