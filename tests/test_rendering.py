@@ -172,7 +172,7 @@ def test_prices_are_not_math():
 def test_display_math_inside_a_sentence_stays_in_the_sentence():
     html = render("we define $$ a = b $$ and move on").html
     assert re.search(
-        r'<p>we define <span class="math math-display">.*</span> and move on</p>', html
+        r'<p>we define <span class="math math-display" tabindex="0">.*</span> and move on</p>', html
     )
     assert 'display="block"' in html
 
@@ -212,7 +212,7 @@ def test_untrusted_tex_commands_are_inert_and_reported(formula):
 
 def test_math_fence_is_typeset():
     html = render("```math\n\\int_0^1 x\\,dx\n```").html
-    assert '<div class="math math-display">' in html
+    assert '<div class="math math-display" tabindex="0">' in html
     assert "<msubsup>" in html
 
 
