@@ -97,3 +97,17 @@ def test_private_responses_are_never_kept(nginx):
 
     assert all("private" in h["Cache-Control"] for h in statuses)
     assert [h["X-Front-Cache"] for h in statuses] == ["MISS", "MISS", "MISS"]
+
+
+def test_gzip_and_plain_readers_each_get_their_own_copy(nginx):
+    make_post("Compressed", body="Words.")
+    gzip = {"Accept-Encoding": "gzip, deflate, br"}
+
+    first = urllib.request.urlopen(urllib.request.Request(nginx.url + "/", headers=gzip))
+    second = urllib.request.urlopen(urllib.request.Request(nginx.url + "/", headers=gzip))
+    plain = get(nginx.url + "/", **{"Accept-Encoding": "identity"})
+
+    assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == "gzip"
+    assert [first.headers["X-Front-Cache"], second.headers["X-Front-Cache"]] == ["MISS", "HIT"]
+    assert "Content-Encoding" not in plain[1] and "Compressed" in plain[2]
+    assert plain[1]["X-Front-Cache"] == "MISS"
