@@ -247,6 +247,12 @@ CACHES = {
 # Public pages are cached whole for anonymous readers (notes/page_cache.py); 0 turns that off,
 # as is the default with DEBUG, where a template edit must show on the next reload.
 KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", "0" if DEBUG else str(24 * 3600)))
+# A CDN in front (notes/cdn.py), off unless KB_CDN_MAX_AGE is set: how long it may keep a page,
+# how long past that it may serve it while asking again, and where purges are POSTed.
+KB_CDN_MAX_AGE = int(env_str("KB_CDN_MAX_AGE", "0"))
+KB_CDN_STALE_SECONDS = int(env_str("KB_CDN_STALE_SECONDS", "60"))
+KB_CDN_PURGE_URL = env_str("KB_CDN_PURGE_URL", "")
+KB_CDN_PURGE_TOKEN = env_str("KB_CDN_PURGE_TOKEN", "")
 KB_PAGE_CACHE_SKIP = ["/admin/", "/healthz", f"/{MEDIA_URL}", f"/{STATIC_URL}"]
 
 # The site's identity, shown in the header, feeds and meta tags: defaults for what the author
