@@ -8,6 +8,7 @@ package; when it is missing the benchmark installs it with apt-get (as root) or 
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -40,9 +41,12 @@ def run(base: str, static_root: Path, workdir: Path, post_paths: list[str], load
     if ensure_nginx() is None:
         print("nginx is not installed and could not be: `apt-get install nginx`", flush=True)
         return {"runs": [], "edit_visible_s": None}
-    # The same bytes a reader gets for a post page, as a file nginx sends itself.
+    # The same bytes a reader gets for a post page, as a file nginx sends itself, compressed
+    # beforehand as collectstatic compresses static files (gzip_static), so nginx does no work
+    # per request that kb's page cache doesn't do either.
     page = urllib.request.urlopen(base + post_paths[0]).read()
     (static_root / "bench-post.html").write_bytes(page)
+    (static_root / "bench-post.html.gz").write_bytes(gzip.compress(page, 6))
     upstream = base.removeprefix("http://")
     nginx = front.start(upstream, workdir, static_root, static_root, workers=2)
     try:
@@ -54,11 +58,22 @@ def run(base: str, static_root: Path, workdir: Path, post_paths: list[str], load
         # Every address fetched as readers ask for it, so the front holds it; then the run.
         warm = load | {"max_requests": len(post_paths) * 4, "max_seconds": 10.0}
         loadgen.run_load(nginx.url, [*post_paths, "/"], label="warm-up", **warm)
+        _check_same_page(base, nginx.url, post_paths[0])
         runs.append(loadgen.run_load(nginx.url, post_paths, label="post page via front", **load))
         runs.append(loadgen.run_load(nginx.url, ["/"], label="listing / via front", **load))
         return {"runs": runs, "edit_visible_s": _edit_visible_after(nginx.url)}
     finally:
         nginx.stop()
+
+
+def _check_same_page(base: str, front_url: str, path: str) -> None:
+    """The front must answer with kb's page, gzipped as kb sends it, or the figures mean
+    nothing."""
+    headers = {"Accept-Encoding": "gzip"}
+    direct = urllib.request.urlopen(urllib.request.Request(base + path, headers=headers))
+    through = urllib.request.urlopen(urllib.request.Request(front_url + path, headers=headers))
+    assert through.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(through.read()) == gzip.decompress(direct.read())
 
 
 def _edit_visible_after(url: str) -> float:
