@@ -99,3 +99,20 @@ def test_bibtex_block_has_a_working_copy_button(page, long_post):
     assert copied.startswith("@misc{lindqvist2023selfattention,")
     assert f"url          = {{{page.url}}}" in copied
     assert page.js_errors == []
+
+
+def test_the_compact_listing_is_remembered(page, demo):
+    page.goto("/")
+    expect(page.locator(".post-card").first).to_be_visible()
+
+    page.locator(".view-switch a[data-view=compact]").click()
+    expect(page).to_have_url("/?view=compact")
+    page.goto("/")  # a plain visit later: the blocking head script goes to the compact view
+    expect(page).to_have_url("/?view=compact")
+    expect(page.locator(".compact-item").first).to_be_visible()
+
+    page.locator(".view-switch a[data-view=full]").click()
+    page.goto("/")
+    expect(page).to_have_url("/")
+    expect(page.locator(".post-card").first).to_be_visible()
+    assert page.js_errors == []
