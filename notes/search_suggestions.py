@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import BooleanField, FloatField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -89,8 +90,8 @@ def _trigram_closest(queryset, column: str, words: list[str], *tie_order: str) -
             [str(PG_SIMILARITY)],
         )
     return list(
-        queryset.extra(where=[near], params=words)
-        .annotate(similarity=RawSQL(closest + ")", words))
+        queryset.filter(RawSQL(near, words, output_field=BooleanField()))
+        .annotate(similarity=RawSQL(closest + ")", words, output_field=FloatField()))
         .order_by("-similarity", *tie_order, "pk")[:LIMIT]
     )
 
