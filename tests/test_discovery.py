@@ -430,6 +430,21 @@ class TestThemesAndAssets:
         for name in names:
             assert finders.find(name), f"/static/{name} is missing"
 
+    def test_the_text_font_is_self_hosted_licensed_and_preloaded(self, client):
+        text = client.get("/").text
+        preloads = re.findall(r'<link rel="preload" href="/static/([^"]+)" as="font"', text)
+        css = (Path(settings.BASE_DIR) / "static/css/site.css").read_text()
+
+        assert preloads == [
+            "fonts/charis-sil-latin-400-normal.woff2",
+            "fonts/charis-sil-latin-700-normal.woff2",
+        ]
+        assert text.index('rel="preload"') < text.index("css/site.css")
+        for name in preloads:
+            assert finders.find(name) and f'url("../{name}")' in css
+        assert "Open Font License" in Path(finders.find("fonts/LICENSE-charis-sil.txt")).read_text()
+        assert '--serif: "Charis SIL",' in css
+
     @pytest.mark.parametrize("theme", ["light", "dark"])
     def test_text_colours_meet_wcag_aa_in_both_themes(self, theme):
         css = (Path(settings.BASE_DIR) / "static/css/site.css").read_text()

@@ -82,6 +82,17 @@ def test_the_header_fits_one_row_on_a_phone_and_marks_the_section(new_context, d
     page.screenshot(path=str(Path(__file__).parents[2] / "test-artifacts" / "header-390.png"))
 
 
+def test_the_text_is_set_in_the_self_hosted_font(page, demo):
+    page.goto("/")
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('700 16px \"Charis SIL\"')")
+    assert page.evaluate("document.fonts.check('16px \"Charis SIL\"')")
+    loaded = page.evaluate(
+        "[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+    )
+    assert '"Charis SIL"' in loaded or "Charis SIL" in loaded
+
+
 def test_slash_focuses_the_search_box_and_results_follow_the_typing(page, demo):
     page.goto("/")
     page.keyboard.press("/")
