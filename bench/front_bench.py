@@ -73,7 +73,10 @@ def _check_same_page(base: str, front_url: str, path: str) -> None:
     direct = urllib.request.urlopen(urllib.request.Request(base + path, headers=headers))
     through = urllib.request.urlopen(urllib.request.Request(front_url + path, headers=headers))
     assert through.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(through.read()) == gzip.decompress(direct.read())
+    # Absolute links name the host kb was asked for: with its port directly, without through
+    # nginx (which passes $host).
+    mine = gzip.decompress(direct.read()).decode().replace(base, "http://127.0.0.1")
+    assert gzip.decompress(through.read()).decode() == mine
 
 
 def _edit_visible_after(url: str) -> float:
