@@ -1,5 +1,8 @@
 # kb — everyday commands. Each bootstraps .venv on first use.
-PYTHON ?= python3.11
+# The newest supported Python found (3.13, 3.12, 3.11), else python3 if it is one of them.
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,6 +12,7 @@ PORT ?= 8000
 .PHONY: run test test-postgres e2e lint format migrations-check bench bench-quick bench-parts clean
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "kb needs Python 3.11, 3.12 or 3.13 (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 

@@ -4,8 +4,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_dev .venv/bin/python bench/search_bench.py
 
 It works in a throwaway database, the way the test runner does (SQLite in memory; on
-PostgreSQL a database named kb_search_bench, dropped at the end), fills it with bulk_create,
-runs `reindex`, then times whole requests through Django's test client: parsing, the search,
+PostgreSQL test_<the configured name>, dropped at the end), fills it with bulk_create, runs
+`reindex`, then times whole requests through Django's test client: parsing, the search,
 snippets, facets and the template. Nothing in the configured database is touched.
 """
 
@@ -18,6 +18,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,9 +34,8 @@ from django.conf import settings
 settings.STORAGES["staticfiles"]["BACKEND"] = (
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
-settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-    None if "sqlite" in settings.DATABASES["default"]["ENGINE"] else "kb_search_bench"
-)
+# Django's test database name: in memory on SQLite, test_<NAME> on PostgreSQL.
+settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = None
 # The search itself is measured, never a cached copy of its page.
 settings.KB_PAGE_CACHE_SECONDS = 0
 django.setup()
@@ -49,6 +49,7 @@ from django.utils import timezone  # noqa: E402
 from vocabulary import CLUSTERS, FILLER, RARE, VOCABULARY, sentence  # noqa: E402
 
 from notes.models import Post, Tag  # noqa: E402
+from notes.search_ranking import catalogue  # noqa: E402
 
 
 def fill(count: int, rng: random.Random) -> None:
@@ -96,6 +97,8 @@ def queries(rng: random.Random, n: int) -> list[tuple[str, str]]:
         "tag filter": lambda: f"{word()} tag:{rng.choice(CLUSTERS)[0]}",
         "rare word": lambda: rng.choice(RARE),
         "common word": lambda: rng.choice(["training", "model", "results", "simple approach"]),
+        # Finds nothing, so the page looks for close titles and tags and a broader query.
+        "no results": lambda: f"{word()[:-1]}qz {word()}",
     }
     names = list(shapes)
     return [(name, shapes[name]()) for name in (rng.choice(names) for _ in range(n))]
@@ -122,6 +125,12 @@ def main() -> None:
             f"{connection.vendor}: {args.posts} posts loaded and indexed in "
             f"{time.perf_counter() - started:.1f}s"
         )
+
+        tracemalloc.start()
+        catalogue()
+        memory, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"catalogue of published posts: {memory / 1e6:.1f} MB per worker")
 
         client = Client()
         for _, q in queries(rng, 10):  # warm caches and connections; not timed

@@ -273,6 +273,13 @@ KB_FETCH_USER_AGENT = env_str(
 KB_ARXIV_API_URL = env_str("KB_ARXIV_API_URL", "https://export.arxiv.org/api/query")
 KB_CROSSREF_API_URL = env_str("KB_CROSSREF_API_URL", "https://api.crossref.org/works/")
 
+# A CDN in front (notes/cdn.py), off unless KB_CDN_MAX_AGE is set: how long it may keep a page,
+# how long past that it may serve it while asking again, and where purges are POSTed.
+KB_CDN_MAX_AGE = int(env_str("KB_CDN_MAX_AGE", "0"))
+KB_CDN_STALE_SECONDS = int(env_str("KB_CDN_STALE_SECONDS", "60"))
+KB_CDN_PURGE_URL = env_str("KB_CDN_PURGE_URL", "")
+KB_CDN_PURGE_TOKEN = env_str("KB_CDN_PURGE_TOKEN", "")
+
 # The site's identity, shown in the header, feeds and meta tags: defaults for what the author
 # can change in the admin (Site settings).
 KB_SITE_TITLE = env_str("KB_SITE_TITLE", "kb")

@@ -7,6 +7,7 @@ class NotesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from notes import site_state
+        from notes import cdn, site_state
 
         site_state.connect_signals()
+        cdn.connect_signals()

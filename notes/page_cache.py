@@ -25,7 +25,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.regex_helper import _lazy_re_compile
 
-from notes import site_state
+from notes import cdn, site_state
 
 ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
 # Headers of the stored response that belong to the one request, not to the page.
@@ -90,6 +90,8 @@ class AnonymousPageCacheMiddleware:
             response = self.get_response(request)
             if not self.is_public(request, response):
                 return response
+            if cdn.enabled():
+                cdn.mark(response, cdn.keys_shown(response))
             entry = Entry.of(response)
             cache.set(key, entry, settings.KB_PAGE_CACHE_SECONDS)
         response = entry.response_for(request)
@@ -98,8 +100,9 @@ class AnonymousPageCacheMiddleware:
         response["ETag"] = etag
         response["Last-Modified"] = last_modified
         # Browsers and proxies may keep the page, but must ask whether it is still current;
-        # the answer is usually a bodiless 304.
-        response["Cache-Control"] = "no-cache"
+        # the answer is usually a bodiless 304. A CDN, when one is configured, may keep it
+        # for KB_CDN_MAX_AGE (notes/cdn.py).
+        response["Cache-Control"] = cdn.cache_control() if cdn.enabled() else "no-cache"
         patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
         return get_conditional_response(
             request, etag=etag, last_modified=int(state.changed_at.timestamp()), response=response

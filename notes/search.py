@@ -10,10 +10,16 @@ what is decided in notes/search_ranking.py, against `Post.objects.published()`, 
 unpublishing or a scheduled date passing needs no re-index and a draft can never leak through a
 stale row.
 
-Ranking (also there) is a tier, then recency: a post whose title holds a searched term comes
-first, then one whose summary or tags do, then a body-only match; newer first within a tier.
-The engines' own scores (ts_rank, bm25) are not used, since they differ between engines and the
-same query must list the same posts in the same order on both.
+Ranking (also there) is a tier, then relevance, then recency: a post whose title holds a
+searched term comes first, then one whose summary or tags do, then a body-only match. Within a
+tier the engine's own score orders them (FTS5's bm25, PostgreSQL's ts_rank_cd divided by the
+log of the document's length), so a post that discusses a term at length comes before one that
+mentions it in passing; newer first only on equal scores. The two scores are different numbers,
+but both grow with how often the words occur and shrink with the length of the post, so on
+clear cases the engines agree (tests/test_search.py holds such a fixture).
+
+What is indexed is the post read as prose (notes/search_text.py), which is also what snippets
+are cut from: no Markdown syntax, and formulas as one mark that the page shows as a token.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from django.utils.safestring import SafeString, mark_safe
 from notes import site_state
 from notes.models import Post
 from notes.search_query import SearchQuery, Term, fold
+from notes.search_text import FORMULA, prose
 
 PG_TABLE = "notes_post_search"
 FTS_TABLE = "notes_post_fts"
@@ -38,13 +45,14 @@ SNIPPET_WORDS = 28
 # the page; a post whose only match comes later (past its first ~1,000 words) shows its excerpt.
 HEADLINE_CHARS = 6_000
 _MARK_START, _MARK_END = "\x02", "\x03"
+# bm25's weight for each FTS5 column: the tiers already put title and summary matches first,
+# so within a tier these only decide how much a second field's match adds.
+BM25_WEIGHTS = (4.0, 2.0, 2.0, 1.0)
+# ts_rank_cd's normalisation flag 1: the rank divided by 1 + log(number of words).
+PG_RANK_NORMALISATION = 1
+FORMULA_HTML = '<span class="snippet-formula">formula</span>'
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]*\]:?")
-_HTML_TAG = re.compile(r"<[^>]{0,200}>")
-_MD_MARKUP = re.compile(r"[*#`>~|]+")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -57,16 +65,6 @@ def fts5_tokenizer(language: str) -> str:
     if language == "english":
         return "porter unicode61 remove_diacritics 2"
     return "unicode61 remove_diacritics 2"
-
-
-def plain_text(markdown: str) -> str:
-    """The words a reader sees, for indexing and snippets: link targets and markup dropped."""
-    text = _CONTROL.sub(" ", markdown)
-    text = _FOOTNOTE_REF.sub(" ", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _WIKILINK.sub(lambda m: m.group(2) or m.group(1), text)
-    text = _HTML_TAG.sub(" ", text)
-    return " ".join(_MD_MARKUP.sub(" ", text).split())
 
 
 @dataclass(frozen=True)
@@ -84,9 +82,9 @@ class Document:
         return cls(
             post_id=post_id,
             title=_CONTROL.sub(" ", title),
-            summary=plain_text(summary),
+            summary=prose(summary),
             tags=" ".join(_CONTROL.sub(" ", t) for t in tags),
-            body=plain_text(body),
+            body=prose(body),
         )
 
 
@@ -122,13 +120,28 @@ class SqliteEngine:
         self, cursor, clauses: Sequence[Sequence[Term]], fields: Sequence[str] = ()
     ) -> set[int]:
         """The ids of the posts (drafts too) whose `fields`, or whole text, match."""
-        expression = " AND ".join(
-            "(" + " OR ".join(_fts5_phrase(term) for term in clause) + ")" for clause in clauses
-        )
+        expression = _fts5_expression(clauses)
         if fields:
             expression = "{" + " ".join(fields) + "} : (" + expression + ")"
         cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression])
         return {row[0] for row in cursor.fetchall()}
+
+    def scores(
+        self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
+    ) -> dict[int, float]:
+        """How well each of these posts matches the query, higher is better (bm25 is lower
+        for better matches, so it is negated)."""
+        if not post_ids:
+            return {}
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        cursor.execute(
+            f"SELECT rowid, -bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} "
+            # `+rowid`: a filter on the MATCH's rows. A plain `rowid IN` would be handed to
+            # FTS5, which then runs the whole query once per id (seconds for a common word).
+            f"WHERE {FTS_TABLE} MATCH %s AND +rowid IN ({', '.join(['%s'] * len(post_ids))})",
+            [_fts5_expression(clauses), *post_ids],
+        )
+        return dict(cursor.fetchall())
 
     def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
         anywhere = " OR ".join(_fts5_phrase(term) for term in terms)
@@ -139,6 +152,12 @@ class SqliteEngine:
             [_MARK_START, _MARK_END, "{summary body} : (" + anywhere + ")", *post_ids],
         )
         return dict(cursor.fetchall())
+
+
+def _fts5_expression(clauses: Sequence[Sequence[Term]]) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(_fts5_phrase(term) for term in clause) + ")" for clause in clauses
+    )
 
 
 def _fts5_phrase(term: Term) -> str:
@@ -216,6 +235,21 @@ class PostgresEngine:
         column = _PG_COLUMNS[tuple(fields)] if fields else "document"
         cursor.execute(f"SELECT post_id FROM {PG_TABLE} WHERE {column} @@ {tsquery}", params)
         return {row[0] for row in cursor.fetchall()}
+
+    def scores(
+        self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
+    ) -> dict[int, float]:
+        """How well each of these posts matches the query, higher is better."""
+        if not post_ids:
+            return {}
+        tsquery, params = _tsquery(clauses)
+        cursor.execute(
+            f"SELECT post_id, ts_rank_cd(document, q, {PG_RANK_NORMALISATION}) "
+            f"FROM {PG_TABLE}, (SELECT {tsquery} AS q) AS query "
+            "WHERE post_id = ANY(%s) AND document @@ q",
+            [*params, list(post_ids)],
+        )
+        return dict(cursor.fetchall())
 
     def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
         tsquery, params = _tsquery([terms])
@@ -358,4 +392,4 @@ def highlighted_snippets(query: SearchQuery, posts: Sequence[Post]) -> dict[int,
 def _marked(snippet: str) -> SafeString:
     # The passage is the author's text: escaped first, then the engine's markers become tags.
     html = escape(snippet).replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
-    return mark_safe(html)
+    return mark_safe(html.replace(FORMULA, FORMULA_HTML))

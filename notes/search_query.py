@@ -56,6 +56,21 @@ class SearchQuery:
     def is_empty(self) -> bool:
         return not (self.clauses or self.excluded or self.tags or self.excluded_tags or self.year)
 
+    def as_text(self) -> str:
+        """The query written back in its own language (tags and year left to the facets)."""
+
+        def written(term: Term) -> str:
+            return f'"{term}"' if len(term.words) > 1 else str(term)
+
+        parts = [" OR ".join(written(t) for t in clause) for clause in self.clauses]
+        parts += [f"-{written(t)}" for t in self.excluded]
+        parts += [f'tag:"{t}"' if " " in t else f"tag:{t}" for t in self.tags]
+        parts += [f'-tag:"{t}"' if " " in t else f"-tag:{t}" for t in self.excluded_tags]
+        return " ".join(parts)
+
+    def without_clause(self, index: int) -> SearchQuery:
+        return replace(self, clauses=self.clauses[:index] + self.clauses[index + 1 :])
+
     def narrowed(self, *, tags: list[str] | None = None, year: int | None = None) -> SearchQuery:
         """The query with facet choices added: more required tags, a year."""
         extra = [t for t in (clean_tag(t) for t in tags or []) if t and t not in self.tags]

@@ -15,6 +15,7 @@ change.
 from __future__ import annotations
 
 import datetime
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
@@ -28,6 +29,8 @@ from notes.search import TIERS, engine
 from notes.search_query import SearchQuery
 
 FACET_LIMIT = 20
+RELEVANCE_STEPS = 20  # per factor of e
+SCORED = 400  # per tier
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,12 @@ def _build(token: str) -> Catalogue:
     return Catalogue(token=token, order=order, years=years, tags=frozen, tag_labels=labels)
 
 
+def _relevance(score: float) -> int:
+    """The score in steps of about 5%: posts that differ only by a tag or a word of length are
+    equals, so the newer comes first, as it does when scores are exactly equal."""
+    return round(math.log(max(score, 1e-12)) * RELEVANCE_STEPS)
+
+
 @dataclass
 class Matches:
     """The published posts a search matches, best first."""
@@ -127,13 +136,14 @@ class Matches:
 
 def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
     """The published posts matching the query: a post whose title holds a searched word first,
-    then one whose summary or tags do, then the rest; newest first within each."""
+    then one whose summary or tags do, then the rest; by score within each, newest first among
+    equals."""
     if query.is_empty:
         return Matches(ids=[])
     known = catalogue(state)
     search = engine()
     with connection.cursor() as cursor:
-        found = search.matching_ids(cursor, query.clauses) if query.has_text else None
+        found = search.matching_ids(cursor, query.clauses) if query.has_text else set()
         excluded = search.matching_ids(cursor, [query.excluded]) if query.excluded else set()
         tiers = (
             [search.matching_ids(cursor, [query.terms], fields) for fields in TIERS]
@@ -151,7 +161,7 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
             return False
         return not query.year or known.years[pk] == query.year
 
-    if found is None:
+    if not query.has_text:
         candidates = known.order
     else:
         # Sorted by place in the catalogue, which also drops drafts and scheduled posts.
@@ -159,9 +169,20 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
         candidates = sorted((pk for pk in found if pk in place), key=place.__getitem__)
     filtered = excluded or required or refused or query.year
     ids = [pk for pk in candidates if wanted(pk)] if filtered else list(candidates)
-    # Each tier taken out in turn keeps its posts newest first.
-    ranked = []
+    if not query.has_text:
+        return Matches(ids=ids, catalogue=known)
+    by_tier = []
     for tier in tiers:
-        ranked += [pk for pk in ids if pk in tier]
+        by_tier.append([pk for pk in ids if pk in tier])
         ids = [pk for pk in ids if pk not in tier]
-    return Matches(ids=ranked + ids, catalogue=known)
+    by_tier.append(ids)
+    # Only the newest SCORED_PER_TIER of a tier are scored: a word in thousands of posts
+    # distinguishes none of them, and scoring every one would cost more than the search.
+    with connection.cursor() as cursor:
+        scores = search.scores(cursor, query.clauses, [pk for t in by_tier for pk in t[:SCORED]])
+    ranked = []
+    for tier_ids in by_tier:
+        # A stable sort: equal scores stay newest first.
+        ranked += sorted(tier_ids[:SCORED], key=lambda pk: -_relevance(scores.get(pk, 0)))
+        ranked += tier_ids[SCORED:]
+    return Matches(ids=ranked, catalogue=known)

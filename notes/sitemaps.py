@@ -1,4 +1,8 @@
-"""/sitemap.xml: every public page a search engine should know, and nothing staff-only."""
+"""/sitemap.xml: an index of sections (/sitemap-posts.xml, -tags, -series, -pages), each of at
+most SECTION_LIMIT addresses (`?p=2` for the next page of a longer one), every public page a
+search engine should know and nothing staff-only. Each section page is an ordinary public
+page, so the page cache keeps it until the site changes: a crawler reading the whole sitemap
+of a large site makes kb render each section once, not once per crawl."""
 
 from __future__ import annotations
 
@@ -7,12 +11,17 @@ import datetime
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
 from django.urls import reverse
+from django.utils import timezone
 
-from notes.models import Post, PostQuerySet, Series, Tag
+from notes.models import Post, PostQuerySet, Series, Tag, UpdateNote
+
+# The protocol allows 50,000; smaller sections each render in a fraction of a second.
+SECTION_LIMIT = 10_000
 
 
 class PostSitemap(Sitemap):
     changefreq = "monthly"
+    limit = SECTION_LIMIT
 
     def items(self) -> PostQuerySet:
         return (
@@ -25,6 +34,15 @@ class PostSitemap(Sitemap):
     def lastmod(self, post: Post) -> datetime.datetime:
         return post.last_updated
 
+    def get_latest_lastmod(self) -> datetime.datetime | None:
+        """For the index, from two aggregates: Django's default would load every post."""
+        published = Post.objects.published()
+        newest = published.aggregate(newest=Max("published_at"))["newest"]
+        noted = UpdateNote.objects.filter(post__in=published).aggregate(d=Max("date"))["d"]
+        if noted is None or newest is None:
+            return newest
+        return max(newest, timezone.make_aware(datetime.datetime.combine(noted, datetime.time())))
+
 
 def _with_published_posts(queryset, relation: str):
     """Only tags and series that show a published post, each with the date of its newest one."""
@@ -36,6 +54,7 @@ def _with_published_posts(queryset, relation: str):
 
 class TagSitemap(Sitemap):
     changefreq = "weekly"
+    limit = SECTION_LIMIT
 
     def items(self):
         return _with_published_posts(Tag.objects.only("slug"), "posts").order_by("slug")
@@ -43,15 +62,22 @@ class TagSitemap(Sitemap):
     def lastmod(self, tag: Tag) -> datetime.datetime:
         return tag.newest
 
+    def get_latest_lastmod(self) -> None:
+        return None  # the index gives dates for posts only: a tag changes when its posts do
+
 
 class SeriesSitemap(Sitemap):
     changefreq = "weekly"
+    limit = SECTION_LIMIT
 
     def items(self):
         return _with_published_posts(Series.objects.only("slug"), "posts").order_by("slug")
 
     def lastmod(self, series: Series) -> datetime.datetime:
         return series.newest
+
+    def get_latest_lastmod(self) -> None:
+        return None
 
 
 class PageSitemap(Sitemap):

@@ -17,6 +17,7 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from notes.models import Post, Series, UpdateNote
+from notes.sitemaps import SECTION_LIMIT, PostSitemap
 from tests.factories import link, make_draft, make_post, make_scheduled, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
@@ -114,13 +115,27 @@ class TestSitemapAndRobots:
         make_post("Part one", series=series, series_order=1)
         draft = make_draft("Hidden", tags=[secret])
 
-        response = client.get("/sitemap.xml")
+        index = client.get("/sitemap.xml")
+        sections = [
+            s.findtext(f"{SITEMAP}loc")
+            for s in ET.fromstring(index.content).findall(f"{SITEMAP}sitemap")
+        ]
+        urls = {}
+        for section in sections:
+            response = client.get(urlsplit(section).path)
+            assert response.status_code == 200
+            urls |= {
+                u.findtext(f"{SITEMAP}loc"): u.findtext(f"{SITEMAP}lastmod")
+                for u in ET.fromstring(response.content).findall(f"{SITEMAP}url")
+            }
 
-        assert response.status_code == 200
-        urls = {
-            u.findtext(f"{SITEMAP}loc"): u.findtext(f"{SITEMAP}lastmod")
-            for u in ET.fromstring(response.content).findall(f"{SITEMAP}url")
-        }
+        assert index.status_code == 200
+        assert sorted(urlsplit(s).path for s in sections) == [
+            "/sitemap-pages.xml",
+            "/sitemap-posts.xml",
+            "/sitemap-series.xml",
+            "/sitemap-tags.xml",
+        ]
         base = "http://testserver"
         assert urls[base + post.get_absolute_url()].startswith("2024-01-24")
         assert base + tag.get_absolute_url() in urls
@@ -130,6 +145,31 @@ class TestSitemapAndRobots:
         assert base + secret.get_absolute_url() not in urls
         for url in urls:
             assert client.get(urlsplit(url).path).status_code == 200
+
+    def test_a_section_once_rendered_is_served_from_the_cache(
+        self, client, django_assert_max_num_queries
+    ):
+        make_post("Cached in the sitemap")
+        first = client.get("/sitemap-posts.xml")
+        with django_assert_max_num_queries(1):  # the site's state, nothing rendered
+            again = client.get("/sitemap-posts.xml")
+        assert again.content == first.content and "Cached in the sitemap" not in first.text
+        assert "/posts/cached-in-the-sitemap/" in first.text
+
+    def test_a_long_section_is_split_into_pages_of_at_most_the_limit(self, client):
+        for i in range(5):
+            make_post(f"Post {i}")
+        PostSitemap.limit = 2
+        try:
+            index = client.get("/sitemap.xml").text
+            pages = [client.get("/sitemap-posts.xml", {"p": n}) for n in (1, 2, 3, 4)]
+        finally:
+            PostSitemap.limit = SECTION_LIMIT
+
+        assert "http://testserver/sitemap-posts.xml?p=3" in index
+        assert [page.status_code for page in pages] == [200, 200, 200, 404]
+        counts = [page.text.count("<url>") for page in pages[:3]]
+        assert counts == [2, 2, 1]
 
     def test_robots_points_at_the_sitemap_and_keeps_crawlers_out_of_admin(self, client):
         response = client.get("/robots.txt")
@@ -375,7 +415,7 @@ class TestThemesAndAssets:
         # Every executable script is a file, so a strict script-src 'self' policy can apply.
         for script in head_of(response).scripts:
             assert script.get("src") or script.get("type") == "application/ld+json"
-        assert '<button class="theme-toggle"' in response.text
+        assert '<button class="theme-toggle icon-button"' in response.text
         assert 'rel="icon" href="/static/favicon.svg"' in response.text
 
     def test_every_asset_a_post_page_names_exists_locally(self, client):
@@ -393,6 +433,21 @@ class TestThemesAndAssets:
         )
         for name in names:
             assert finders.find(name), f"/static/{name} is missing"
+
+    def test_the_text_font_is_self_hosted_licensed_and_preloaded(self, client):
+        text = client.get("/").text
+        preloads = re.findall(r'<link rel="preload" href="/static/([^"]+)" as="font"', text)
+        css = (Path(settings.BASE_DIR) / "static/css/site.css").read_text()
+
+        assert preloads == [
+            "fonts/charis-sil-latin-400-normal.woff2",
+            "fonts/charis-sil-latin-700-normal.woff2",
+        ]
+        assert text.index('rel="preload"') < text.index("css/site.css")
+        for name in preloads:
+            assert finders.find(name) and f'url("../{name}")' in css
+        assert "Open Font License" in Path(finders.find("fonts/LICENSE-charis-sil.txt")).read_text()
+        assert '--serif: "Charis SIL",' in css
 
     @pytest.mark.parametrize("theme", ["light", "dark"])
     def test_text_colours_meet_wcag_aa_in_both_themes(self, theme):
@@ -444,10 +499,12 @@ def test_discovery_pages_cost_the_same_queries_however_many_posts(
         UpdateNote.objects.create(post=post, date=datetime.date.today(), text="note")
     with django_assert_max_num_queries(2):  # the site settings, then every post
         assert client.get("/archive/").status_code == 200
-    # Per section (posts, tags, series): a count for the paginator, then the rows; and the
-    # site settings, which every template is given.
-    with django_assert_max_num_queries(8):
+    # The index: the site settings, a count for each section and the posts' newest dates; a
+    # section: a count for its paginator, then the rows.
+    with django_assert_max_num_queries(6):
         assert client.get("/sitemap.xml").status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get("/sitemap-posts.xml").status_code == 200
     for path in ["/index.json", "/llms.txt"]:
         with django_assert_max_num_queries(5):
             assert client.get(path).status_code == 200

@@ -258,3 +258,42 @@ class TestQueryCounts:
         tag = Post.objects.first().tags.first()
         with django_assert_max_num_queries(5):
             assert client.get(tag.get_absolute_url()).status_code == 200
+
+
+class TestHomePageViews:
+    def test_the_intro_from_the_site_settings_shows_above_the_first_page_only(self, client):
+        from notes.models import SiteSettings
+
+        settings_row = SiteSettings.objects.get_or_create(pk=1)[0]
+        settings_row.intro = "Notes on *learning*, kept by one reader."
+        settings_row.save()
+        for i in range(12):
+            make_post(f"Listed {i}", days_ago=i)
+
+        first = client.get("/").text
+        second = client.get("/?page=2").text
+
+        assert '<div class="site-intro prose"><p>Notes on <em>learning</em>, kept' in first
+        assert first.index("site-intro") < first.index("Listed 0")
+        assert "site-intro" not in second
+
+    def test_compact_view_lists_title_date_reading_time_and_one_line(self, client):
+        make_post("Short and sweet", summary="One line about it.", days_ago=1)
+
+        full = client.get("/").text
+        compact = client.get("/?view=compact").text
+
+        assert 'class="post-card"' in full and 'class="compact-item"' not in full
+        item = compact.split('<li class="compact-item">')[1].split("</li>")[0]
+        assert ">Short and sweet</a>" in item and "min</span>" in item
+        assert '<span class="compact-line">One line about it.</span>' in item
+        assert 'href="?view=compact" data-view="compact" aria-current="page"' in compact
+        assert 'href="?view=full" data-view="full">' in compact
+
+    def test_pages_of_the_compact_view_stay_compact(self, client):
+        for i in range(12):
+            make_post(f"Listed {i}", days_ago=i)
+
+        compact = client.get("/?view=compact").text
+
+        assert 'href="?view=compact&amp;page=2"' in compact

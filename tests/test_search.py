@@ -134,7 +134,8 @@ class TestTagFilters:
 
     def test_tag_and_hash_filters_keep_posts_carrying_the_tag(self, client, posts):
         assert found(client, "tag:diffusion") == ["Both tags", "Diffusion only"]
-        assert found(client, "score #DIFFUSION") == ["Both tags", "Diffusion only"]
+        # Same words, but the post with more tags is longer: relevance, not date, orders them.
+        assert sorted(found(client, "score #DIFFUSION")) == ["Both tags", "Diffusion only"]
 
     def test_several_tags_combine_with_and(self, client, posts):
         assert found(client, 'tag:diffusion tag:"machine learning"') == ["Both tags"]
@@ -179,6 +180,61 @@ class TestRanking:
         assert found(client, "tag:rl") == ["Newer", "Older"]
 
 
+FILLER = (
+    "Estimators trade bias for variance and careful readers check both before trusting a "
+    "result from a single run of an experiment on a small benchmark. "
+)
+
+
+def _body(mentions: int, sentences: int = 12) -> str:
+    """`sentences` sentences of filler, `mentions` of them naming the KL divergence."""
+    parts = [
+        "The KL divergence between the posterior and the prior appears here. "
+        if i < mentions
+        else FILLER
+        for i in range(sentences)
+    ]
+    return "".join(parts)
+
+
+class TestRelevance:
+    """A fixture written so that any sensible relevance score, bm25 or ts_rank_cd, orders it
+    the same: the engines must agree on the top results, not on the scores."""
+
+    @pytest.fixture
+    def corpus(self):
+        make_post("Information theory notes", body=_body(8), days_ago=300)
+        make_post("Variational autoencoders", body=_body(1), days_ago=1)
+        make_post("Mutual information", body=_body(3), days_ago=100)
+        make_post("Unrelated", body=_body(0), days_ago=2)
+        make_post("Divergence in passing", body=_body(1), days_ago=3)
+        make_post("Divergence measures", body=_body(6), days_ago=400)
+
+    def test_within_a_tier_a_post_that_discusses_the_term_comes_first(self, client, corpus):
+        assert found(client, "KL divergence") == [
+            "Divergence measures",  # the title tier, discussed at length: first though oldest
+            "Divergence in passing",
+            "Information theory notes",  # then the bodies, by how much they say
+            "Mutual information",
+            "Variational autoencoders",
+        ]
+
+    def test_a_phrase_ranks_by_how_often_the_phrase_occurs(self, client, corpus):
+        # No title holds the phrase, so every match is in the body tier.
+        assert found(client, '"KL divergence"')[:3] == [
+            "Information theory notes",
+            "Divergence measures",
+            "Mutual information",
+        ]
+        assert found(client, "posterior")[:2] == ["Information theory notes", "Divergence measures"]
+
+    def test_equal_posts_are_listed_newest_first(self, client):
+        for days in (30, 2, 9):
+            make_post(f"Copy {days}", body=_body(2), days_ago=days)
+
+        assert found(client, "divergence") == ["Copy 2", "Copy 9", "Copy 30"]
+
+
 class TestResultsPage:
     def test_each_result_shows_title_date_tags_and_a_highlighted_snippet(self, client):
         tag = make_tag("generative")
@@ -199,6 +255,46 @@ class TestResultsPage:
         assert "<mark>noise</mark>" in snippet
         assert "removes" in snippet and "**" not in snippet
         assert "1 result for “noise”" in response.text
+
+    def test_snippets_read_as_prose_with_formulas_as_a_token(self, client):
+        make_post(
+            "Divergences",
+            body=(
+                "## Definition {#def}\n\n"
+                "The divergence $D_{\\mathcal{KL}}(p \\| q) = \\sum_x p(x) \\log p(x)$ is "
+                "never negative.\n{: .lead}\n\n"
+                "$$\n\\int p \\log \\frac{p}{q}\n$$\n\n"
+                "- first item about the divergence\n- second item\n\n"
+                "| measure | symmetric |\n| --- | --- |\n| divergence | no |\n\n"
+                "{% include note.html %} A closing word on [the divergence](https://x.test/)."
+            ),
+        )
+
+        make_post("Short", body="A bound $\\mathcal{O}(n^2)$ on the runtime, $$x$$ and $y$.")
+
+        snippet = self.snippet(search_for(client, "divergence"))
+        short = self.snippet(search_for(client, "runtime"))
+
+        assert short == (
+            'A bound <span class="snippet-formula">formula</span> on the <mark>runtime</mark>, '
+            '<span class="snippet-formula">formula</span> and '
+            '<span class="snippet-formula">formula</span>.'
+        )
+        assert snippet.count("<mark>divergence</mark>") >= 2
+        for source in ("$", "\\mathcal", "mathcal", "|", "---", "{:", "{%", "- first", "##"):
+            assert source not in snippet, source
+        assert "Definition. The <mark>divergence</mark>" in snippet or "Definition" not in snippet
+        assert "<mark>divergence</mark>. second item" in snippet
+
+    def test_tex_command_names_are_not_searchable_words(self, client):
+        make_post("Sets", body="Let $\\mathcal{X}$ be a set of outcomes.")
+
+        assert found(client, "mathcal") == []
+        assert found(client, "outcomes") == ["Sets"]
+
+    @staticmethod
+    def snippet(response) -> str:
+        return re.search(r'class="search-snippet">(.*?)</p>', response.text, re.S).group(1)
 
     def test_snippets_escape_the_authors_html(self, client):
         make_post("Escaping", body="A sentence with <script>alert(1)</script> and a needle.")
@@ -267,16 +363,56 @@ class TestFacets:
 
         assert titles_on(narrowed) == ["Regret 2022"]
         assert 'aria-label="Remove tag: bandits"' in narrowed.text
-        assert titles_on(by_year) == ["Regret 2023b", "Regret 2023a"]
+        assert sorted(titles_on(by_year)) == ["Regret 2023a", "Regret 2023b"]
 
     def test_drafts_and_scheduled_posts_are_in_no_result_count_or_facet(self, client, posts):
         response = search_for(client, "regret")
 
-        assert titles_on(response) == ["Regret 2023b", "Regret 2023a", "Regret 2022"]
+        assert sorted(titles_on(response)) == ["Regret 2022", "Regret 2023a", "Regret 2023b"]
         assert "3 results" in response.text
         assert "secret" not in response.text and "draft" not in response.text
         assert "scheduled" not in response.text
         assert found(client, "tag:secret") == []
+
+
+class TestNothingFound:
+    def test_a_misspelt_word_suggests_close_titles_and_tags(self, client):
+        make_post(
+            "Diffusion models from scratch", body="Score matching.", tags=[make_tag("sampling")]
+        )
+        make_post("Kernel methods", body="Gaussian processes.")
+        make_draft("Diffusion drafts", body="Hidden.")
+
+        response = search_for(client, "difusion zebra")
+        tags = search_for(client, "samplng")
+
+        assert "No published posts match." in response.text
+        assert "Posts with a similar title" in response.text
+        assert re.findall(r'<li><a href="/posts/[^"]+/">([^<]+)</a></li>', response.text) == [
+            "Diffusion models from scratch"
+        ]
+        assert 'href="/tags/sampling/">sampling</a>' in tags.text
+        assert 'href="/tags/">browse the notes by tag</a>' in response.text
+
+    def test_a_query_that_finds_nothing_is_offered_without_its_rarest_word(self, client):
+        make_post("Adam", body="Adaptive moments for stochastic optimisation.", days_ago=1)
+        make_post("SGD", body="Stochastic gradient descent.", days_ago=2)
+
+        response = search_for(client, "stochastic adaptive zebra")
+
+        link = re.search(r'Try the search <a href="([^"]+)">without “zebra”</a>', response.text)
+        assert link, response.text
+        assert found(client, "stochastic adaptive") == ["Adam"]
+        assert titles_on(client.get(link.group(1).replace("&amp;", "&"))) == ["Adam"]
+
+    def test_nothing_to_suggest_still_offers_the_tags(self, client):
+        make_post("Kernel methods", body="Gaussian processes.")
+
+        response = search_for(client, "qqqqxxxx")
+
+        assert "Posts with a similar title" not in response.text
+        assert "Try the search" not in response.text
+        assert "browse the notes by tag" in response.text
 
 
 class TestIndexStaysCurrent:
@@ -482,7 +618,7 @@ class TestQueryCount:
         tags = [make_tag("alpha"), make_tag("beta")]
         for i in range(3):
             make_post(f"Sampler {i}", body="Langevin sampler.", tags=tags)
-        with django_assert_max_num_queries(13) as few:
+        with django_assert_max_num_queries(14) as few:
             search_for(client, "sampler")
 
         for i in range(27):

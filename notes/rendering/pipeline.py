@@ -98,12 +98,7 @@ def render_markdown(
 
     ``math_preamble`` is the site's TeX macros (``SiteSettings.math_preamble``)."""
     check_renderable(text)
-    env: dict[str, Any] = {
-        "math_errors": [],
-        "formulas": 0,
-        "macros": dict(macros.parse_preamble(math_preamble)[0]) if math_preamble else {},
-        "labels": equations.Labels(),
-    }
+    env = _new_env(math_preamble)
     tokens = _MARKDOWN.parse(text, env)
 
     targets = wikilinks.targets(tokens)
@@ -276,3 +271,19 @@ def _build_markdown() -> MarkdownIt:
 
 
 _MARKDOWN = _build_markdown()
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """The token stream the pipeline renders from, for readers of the structure (search's
+    plain text); nothing is typeset or resolved."""
+    return _MARKDOWN.parse(text[:MAX_MARKDOWN_CHARS], _new_env(""))
+
+
+def _new_env(math_preamble: str) -> dict[str, Any]:
+    """What the parser's rules keep between them while reading one body."""
+    return {
+        "math_errors": [],
+        "formulas": 0,
+        "macros": dict(macros.parse_preamble(math_preamble)[0]) if math_preamble else {},
+        "labels": equations.Labels(),
+    }

@@ -39,11 +39,25 @@ class PublishedPaginationMixin:
 
 
 class PostListView(PublishedPaginationMixin, ListView):
+    """The home page: the site's intro on the first page, then the posts, in full (title,
+    summary, meta, tags) or, at `?view=compact`, one line each."""
+
     template_name = "notes/post_list.html"
     context_object_name = "posts"
 
     def get_queryset(self):
         return Post.objects.published().for_listing()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        compact = self.request.GET.get("view") == "compact"
+        context["compact"] = compact
+        context["show_intro"] = context["page_obj"].number == 1
+        context["views"] = [
+            ("Full", "full", not compact),
+            ("Compact", "compact", compact),
+        ]
+        return context
 
 
 class PostDetailView(DetailView):

@@ -15,6 +15,7 @@ from notes.models import Post, Tag
 from notes.search import highlighted_snippets
 from notes.search_query import MAX_QUERY_CHARS, SearchQuery, clean_tag, parse
 from notes.search_ranking import FacetCount, Matches, find
+from notes.search_suggestions import suggest
 from notes.views.reading import PublishedPaginationMixin
 
 
@@ -77,9 +78,15 @@ class SearchView(PublishedPaginationMixin, ListView):
             results=[Result(post, snippets.get(post.pk, post.excerpt)) for post in page],
             active_filters=self._active_filters(),
             unknown_tags=self._unknown_tags(),
+            suggestions=self._suggestions() if not ids else None,
             **self._facets(),
         )
         return context
+
+    def _suggestions(self):
+        if not self.query.has_text:
+            return None
+        return suggest(self.query, getattr(self.request, "site_state", None))
 
     def _facets(self) -> dict[str, list[Choice]]:
         if self.query.is_empty:

@@ -11,8 +11,16 @@
     return root.getAttribute("data-theme") || (systemDark.matches ? "dark" : "light");
   }
 
+  // The icon (styled from <html>'s data-theme) and the button's name both say which theme
+  // is on, and the name also says what pressing it does.
   function showState(button) {
-    button.setAttribute("aria-pressed", activeTheme() === "dark" ? "true" : "false");
+    var dark = activeTheme() === "dark";
+    var label = button.querySelector(".theme-toggle-label");
+    var text = dark ? "Dark theme is on: switch to light" : "Light theme is on: switch to dark";
+    if (label) {
+      label.textContent = text;
+    }
+    button.title = text;
   }
 
   function setUp() {

@@ -13,6 +13,18 @@ def background(page) -> str:
     return page.evaluate("getComputedStyle(document.body).backgroundColor")
 
 
+LIGHT_ON = "Light theme is on: switch to dark"
+DARK_ON = "Dark theme is on: switch to light"
+
+
+def visible_icon(page) -> str:
+    """Which of the toggle's two icons the reader sees."""
+    sun = page.locator(".theme-toggle .icon-sun").is_visible()
+    moon = page.locator(".theme-toggle .icon-moon").is_visible()
+    assert sun != moon
+    return "sun" if sun else "moon"
+
+
 def theme_attribute(page) -> str | None:
     return page.evaluate("document.documentElement.getAttribute('data-theme')")
 
@@ -21,12 +33,15 @@ def test_dark_mode_toggle_is_remembered_across_reloads(page, long_post):
     page.emulate_media(color_scheme="light")
     page.goto(long_post.get_absolute_url())
     toggle = page.locator("button.theme-toggle")
-    assert toggle.is_visible() and toggle.get_attribute("aria-pressed") == "false"
+    assert toggle.is_visible()
+    expect(toggle).to_have_accessible_name(LIGHT_ON)
+    assert visible_icon(page) == "sun"
     assert background(page) == LIGHT_BACKGROUND
 
     toggle.click()
     assert theme_attribute(page) == "dark"
-    assert toggle.get_attribute("aria-pressed") == "true"
+    expect(toggle).to_have_accessible_name(DARK_ON)
+    assert visible_icon(page) == "moon"
     assert background(page) == DARK_BACKGROUND
 
     # The choice is applied by the blocking init script in <head>, not by the deferred toggle
@@ -51,7 +66,8 @@ def test_system_dark_preference_applies_until_the_reader_chooses(page, long_post
     assert theme_attribute(page) is None
     assert background(page) == DARK_BACKGROUND
     toggle = page.locator("button.theme-toggle")
-    assert toggle.get_attribute("aria-pressed") == "true"
+    expect(toggle).to_have_accessible_name(DARK_ON)
+    assert visible_icon(page) == "moon"
 
     toggle.click()
     page.reload()
@@ -82,4 +98,21 @@ def test_bibtex_block_has_a_working_copy_button(page, long_post):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("@misc{lindqvist2023selfattention,")
     assert f"url          = {{{page.url}}}" in copied
+    assert page.js_errors == []
+
+
+def test_the_compact_listing_is_remembered(page, demo):
+    page.goto("/")
+    expect(page.locator(".post-card").first).to_be_visible()
+
+    page.locator(".view-switch a[data-view=compact]").click()
+    expect(page).to_have_url("/?view=compact")
+    page.goto("/")  # a plain visit later: the blocking head script goes to the compact view
+    expect(page).to_have_url("/?view=compact")
+    expect(page.locator(".compact-item").first).to_be_visible()
+
+    page.locator(".view-switch a[data-view=full]").click()
+    page.goto("/")
+    expect(page).to_have_url("/")
+    expect(page.locator(".post-card").first).to_be_visible()
     assert page.js_errors == []
