@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from notes import links, revisions, search
 from notes.models import Post, Tag
+from notes.rendering.results import MAX_EMBED_DEPTH
 
 RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
 
@@ -20,13 +21,15 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     posts that link to it are re-rendered so their links point at its current title and slug,
     and what it now says is kept as a revision (`user` saved it; `note` says why, if not an edit).
     """
-    links.sync_wikilinks(post, post.linked_post_ids)
+    links.sync_wikilinks(post, post.linked_post_ids, post.embedded_post_ids)
     # The admin sets tags before calling this, so the index sees the post's final tags.
     search.index_post(post)
     renamed = _renames(post)
     # Only a new post, a new name or a change of status can mend another post's broken wikilink.
     may_mend = bool(renamed) or getattr(post, "saved_status", None) != post.status
+    touched = {post.pk}
     for other in links.posts_linking_to(post, may_mend_broken=may_mend):
+        touched.add(other.pk)
         body = other.body
         for old, new in renamed:
             body = links.rename_wikilinks(body, old, new)
@@ -36,9 +39,24 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
             save_post(other)
         else:
             rerender_post(other)
+    _rerender_embedding(touched)
     post.saved_names = (post.slug, post.title)
     post.saved_status = post.status
     revisions.capture(post, user=user, note=note)
+
+
+def _rerender_embedding(changed: set[int]) -> None:
+    """Posts that embed a changed post, and those that embed them, to the embeds' depth limit
+    (the posts embedding the saved one directly were re-rendered with its linkers)."""
+    seen = set(changed)
+    frontier = changed
+    for _ in range(MAX_EMBED_DEPTH):
+        frontier = links.posts_embedding(frontier) - seen
+        if not frontier:
+            return
+        for other in Post.objects.filter(pk__in=frontier):
+            rerender_post(other)
+        seen |= frontier
 
 
 def _renames(post: Post) -> list[tuple[str, str]]:
@@ -73,7 +91,7 @@ def rerender_post(post: Post) -> None:
     post that made this necessary does, and so do the trash and the rerender command."""
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
-    links.sync_wikilinks(post, post.linked_post_ids)
+    links.sync_wikilinks(post, post.linked_post_ids, post.embedded_post_ids)
 
 
 @transaction.atomic

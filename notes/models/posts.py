@@ -14,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
+from notes.images import describe_images
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
+from notes.rendering.results import EmbedSource
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
@@ -65,6 +67,22 @@ class PostQuerySet(models.QuerySet):
         never appears in public HTML; when the draft is published, the posts naming it are
         re-rendered (see `notes.links.posts_linking_to`).
         """
+        return {
+            target: WikiTarget(title=post.title, url=post.get_absolute_url(), pk=post.pk)
+            for target, post in self._by_name(targets, ("pk", "slug", "title")).items()
+        }
+
+    def resolve_embeds(self, targets: Sequence[str]) -> dict[str, EmbedSource]:
+        """The renderer's resolver for ``![[embeds]]``: the published posts' Markdown, which the
+        embedding post renders in place (and re-renders when it changes)."""
+        return {
+            target: EmbedSource(
+                pk=post.pk, title=post.title, url=post.get_absolute_url(), body=post.body
+            )
+            for target, post in self._by_name(targets, ("pk", "slug", "title", "body")).items()
+        }
+
+    def _by_name(self, targets: Sequence[str], fields: Sequence[str]) -> dict[str, Post]:
         wanted = [t for t in targets if t]
         if not wanted:
             return {}
@@ -75,7 +93,7 @@ class PostQuerySet(models.QuerySet):
             .filter(
                 models.Q(slug__in=wanted) | models.Q(title_lower__in={t.lower() for t in wanted})
             )
-            .only("pk", "slug", "title")
+            .only(*fields)
             .order_by()
         )
         by_slug = {p.slug: p for p in posts}
@@ -84,9 +102,7 @@ class PostQuerySet(models.QuerySet):
         for target in wanted:
             post = by_slug.get(target) or by_title.get(target.lower())
             if post is not None:
-                found[target] = WikiTarget(
-                    title=post.title, url=post.get_absolute_url(), pk=post.pk
-                )
+                found[target] = post
         return found
 
 
@@ -307,20 +323,39 @@ class Post(models.Model):
         return [line for line in self.broken_wikilinks.splitlines() if line]
 
     def render(self) -> None:
-        """Render the body into the stored HTML, TOC, excerpt and reading time (pure, no save)."""
-        resolved: dict = {}
+        """Render the body into the stored HTML, TOC, excerpt and reading time (pure, no save).
+
+        Also notes which posts its own wikilinks and embeds reached (`linked_post_ids`,
+        `embedded_post_ids`); those inside an embedded post belong to that post."""
+        linked: dict = {}
+        embedded: dict = {}
 
         def remembering_resolver(targets):
-            resolved.update(Post.objects.resolve_wikilinks(targets))
-            return resolved
+            found = Post.objects.resolve_wikilinks(targets)
+            linked.update(found)
+            return found
 
-        rendered = render_markdown(self.body, remembering_resolver)
+        def remembering_embeds(targets):
+            found = Post.objects.resolve_embeds(targets)
+            embedded.update(found)
+            return found
+
+        rendered = render_markdown(
+            self.body,
+            remembering_resolver,
+            resolve_embeds=remembering_embeds,
+            describe_images=describe_images,
+            embedded_in=(self.pk,) if self.pk else (),
+        )
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
-        self.linked_post_ids = {target.pk for target in resolved.values()}
+        self.embedded_post_ids = {embedded[t].pk for t in rendered.embeds if t in embedded}
+        self.linked_post_ids = {
+            linked[t].pk for t in rendered.wikilinks if t in linked
+        } | self.embedded_post_ids
 
 
 class Link(models.Model):
@@ -331,6 +366,12 @@ class Link(models.Model):
     note = models.CharField(max_length=200, blank=True)
     from_wikilink = models.BooleanField(
         default=False, editable=False, help_text="Kept in step with the body's [[wikilinks]]."
+    )
+    from_embed = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The source shows the target in place (![[embed]]), so it is re-rendered "
+        "whenever the target changes.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

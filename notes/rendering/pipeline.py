@@ -26,6 +26,8 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
 * Wikilinks: ``[[Post title]]``, ``[[slug|label]]``, ``[[slug#heading]]``
   and ``[[#heading]]`` for this page. Not inside code or math.
 * Raw HTML is shown as text, never interpreted and never dropped.
+* Embeds ``![[note]]``/``![[note#heading]]`` (embeds.py), figures and image sizes
+  (figures.py), footnotes repeated as margin notes (sidenotes.py).
 
 Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX),
 ``wikilinks``, ``headings`` (ids and the TOC), ``plaintext`` (summary and reading time),
@@ -49,12 +51,15 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from notes.rendering import headings, math, plaintext, wikilinks
+from notes.rendering import embeds, figures, headings, math, plaintext, sidenotes, wikilinks
 from notes.rendering.highlighting import highlight_code
 from notes.rendering.results import (
     MAX_MARKDOWN_CHARS,
     MAX_NESTING,
     MAX_SQUARE_BRACKETS,
+    EmbedResolver,
+    EmbedSource,
+    ImageResolver,
     MarkdownTooLarge,
     Rendered,
     Resolver,
@@ -72,30 +77,69 @@ def check_renderable(text: str) -> None:
         raise MarkdownTooLarge(brackets, MAX_SQUARE_BRACKETS, "“[” characters")
 
 
-def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Rendered:
-    """Render a post body. Raises ``MarkdownTooLarge``; never raises on content."""
+def render_markdown(
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    *,
+    resolve_embeds: EmbedResolver | None = None,
+    describe_images: ImageResolver | None = None,
+    embedded_in: tuple[int, ...] = (),
+) -> Rendered:
+    """Render a post body. Raises ``MarkdownTooLarge``; never raises on content.
+
+    `embedded_in` holds the ids of the posts being rendered around this one (the post itself
+    first), so an embed that would contain itself is caught."""
     check_renderable(text)
+    resolvers = (resolve_wikilinks, resolve_embeds, describe_images)
     env: dict[str, Any] = {"math_errors": [], "formulas": 0}
     tokens = _MARKDOWN.parse(text, env)
+    body_html, resolved, failed_embeds = _render_tokens(tokens, env, resolvers, embedded_in)
+    targets = wikilinks.targets(tokens)
+    embedded = embeds.targets(tokens)
+    counts = plaintext.count(tokens)
+    broken = [t for t in targets if t not in resolved] + failed_embeds
+    return Rendered(
+        html=sanitize_html(body_html),
+        toc_html=sanitize_html(headings.toc_html(_MARKDOWN, tokens, env)),
+        wikilinks=targets,
+        broken_wikilinks=tuple(dict.fromkeys(broken)),
+        word_count=counts.words,
+        reading_time=counts.minutes if text.strip() else 0,
+        summary=plaintext.summary(tokens, resolved),
+        math_errors=tuple(dict.fromkeys(env["math_errors"])),
+        embeds=embedded,
+    )
 
+
+def _render_tokens(tokens, env, resolvers, stack) -> tuple[str, Mapping[str, WikiTarget], list]:
+    """Resolve what the tokens name (wikilinks, embeds, images), then render them to HTML."""
+    resolve_wikilinks, resolve_embeds, describe_images = resolvers
     targets = wikilinks.targets(tokens)
     resolved: Mapping[str, WikiTarget] = {}
     if targets and resolve_wikilinks is not None:
         resolved = resolve_wikilinks(targets)
     env["wikilinks"] = resolved
+    images = figures.sources(tokens)
+    env["images"] = describe_images(images) if images and describe_images else {}
 
-    body_html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
-    counts = plaintext.count(tokens)
-    return Rendered(
-        html=sanitize_html(body_html),
-        toc_html=sanitize_html(headings.toc_html(_MARKDOWN, tokens, env)),
-        wikilinks=targets,
-        broken_wikilinks=tuple(t for t in targets if t not in resolved),
-        word_count=counts.words,
-        reading_time=counts.minutes if text.strip() else 0,
-        summary=plaintext.summary(tokens, resolved),
-        math_errors=tuple(dict.fromkeys(env["math_errors"])),
-    )
+    def render_nested(source: EmbedSource, anchor: str) -> str | None:
+        nested_env: dict[str, Any] = {"math_errors": [], "formulas": 0}
+        nested = _MARKDOWN.parse(source.body, nested_env)
+        if anchor:
+            nested = embeds.section(nested, anchor)
+            if nested is None:
+                return None
+        nested_env["images_seen"] = env.get("images_seen", 0)
+        markup = _render_tokens(nested, nested_env, resolvers, (*stack, source.pk))[0]
+        env["images_seen"] = nested_env.get("images_seen", 0)
+        return markup
+
+    failed: list[str] = []
+    wanted = embeds.targets(tokens)
+    if wanted:
+        found = resolve_embeds(wanted) if resolve_embeds is not None else {}
+        failed = embeds.render_blocks(tokens, found, stack, render_nested)
+    return _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env), resolved, failed
 
 
 def markdownify(text: str, resolve_wikilinks: Resolver | None = None) -> str:
@@ -189,6 +233,10 @@ def _build_markdown() -> MarkdownIt:
     )
     md.inline.ruler.before("escape", "math_inline", math.inline_rule)
     md.inline.ruler.before("link", "wikilink", wikilinks.inline_rule)
+    md.inline.ruler.before("image", "embed", embeds.inline_rule)
+    md.core.ruler.push("embeds", embeds.to_blocks)
+    md.core.ruler.push("figures", figures.apply)
+    md.core.ruler.push("sidenotes", sidenotes.collect)
     md.core.ruler.push("heading_ids", headings.assign_ids)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
@@ -202,6 +250,16 @@ def _build_markdown() -> MarkdownIt:
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("footnote_anchor_name", _footnote_anchor_name)
+    md.add_render_rule("embed_block", lambda self, t, i, o, env: embeds.render(t, i, env))
+    md.add_render_rule("figure_open", lambda self, t, i, o, env: figures.render_figure_open(t, i))
+    md.add_render_rule(
+        "image",
+        lambda self, t, i, o, env: figures.render_image(
+            t, i, self.renderInlineAsText(t[i].children or [], o, env), env
+        ),
+    )
+    md.renderer.rules["footnote_ref_plain"] = md.renderer.rules["footnote_ref"]
+    md.add_render_rule("footnote_ref", sidenotes.render_reference)
     return md
 
 

@@ -19,6 +19,8 @@ SUMMARY_MAX_CHARS = 300
 WORDS_PER_MINUTE = 230
 TOC_MIN_HEADINGS = 3
 TOC_LEVELS = range(2, 5)
+# ![[note]] inside ![[note]] inside ...: past this depth an embed shows as a link.
+MAX_EMBED_DEPTH = 3
 
 # Reading-time weights, in words of prose: a line of code is read about as
 # fast as four words, an inline formula as three, a display formula as twenty.
@@ -44,6 +46,25 @@ class WikiTarget:
 
 
 @dataclass(frozen=True)
+class EmbedSource:
+    """A published post another one embeds: its Markdown is rendered in place, at save time."""
+
+    pk: int
+    title: str
+    url: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the renderer needs to know of a local image: its size, and smaller copies."""
+
+    width: int
+    height: int
+    srcset: tuple[tuple[str, int], ...] = ()  # (url, width) of each smaller copy
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: str
     toc_html: str
@@ -53,6 +74,9 @@ class Rendered:
     reading_time: int
     summary: str
     math_errors: tuple[str, ...]
+    embeds: tuple[str, ...] = ()  # targets embedded with ![[…]] (resolved or not)
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]
+EmbedResolver = Callable[[Sequence[str]], Mapping[str, EmbedSource]]
+ImageResolver = Callable[[Sequence[str]], Mapping[str, ImageInfo]]

@@ -19,11 +19,13 @@ import re
 import nh3
 from pygments.token import STANDARD_TYPES
 
+from notes.rendering.figures import WIDTH_CLASSES
+
 _TEXT_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div",
     "section", "span", "a", "em", "strong", "s", "sup", "code", "pre", "ul", "ol",
     "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td", "img",
-    "input",
+    "input", "figure", "figcaption",
 }  # fmt: skip
 
 _MATHML_TAGS = {
@@ -38,8 +40,8 @@ ALLOWED_TAGS = frozenset(_TEXT_TAGS | _MATHML_TAGS)
 _HEADING_ATTRIBUTES = {"id"}
 _ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title", "id", "aria-label"},
-    "img": {"src", "alt", "title"},
-    "span": {"title"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding", "srcset", "sizes"},
+    "span": {"title", "aria-hidden"},
     "pre": {"data-lang"},
     "li": {"id"},
     "ol": {"start"},
@@ -107,7 +109,11 @@ ADMONITION_KINDS = (
 _CLASSES: dict[str, set[str]] = {
     "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref"},
     "span": {"math", "math-inline", "math-display", "math-error", "katex", "wikilink-broken"}
+    | {"sidenote", "sidenote-number"}
     | _PYGMENTS_CLASSES,
+    "img": set(WIDTH_CLASSES),
+    "figure": {"figure", *WIDTH_CLASSES},
+    "p": {"markdown-alert-title", "admonition-title", "embed-source"},
     "div": {
         "math",
         "math-display",
@@ -119,8 +125,10 @@ _CLASSES: dict[str, set[str]] = {
         "markdown-alert-caution",
         "admonition",
         *ADMONITION_KINDS,
+        "embed",
+        "embed-missing",
+        "embed-cycle",
     },
-    "p": {"markdown-alert-title", "admonition-title"},
     "pre": {"highlight"},
     "sup": {"footnote-ref"},
     "hr": {"footnotes-sep"},
