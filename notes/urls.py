@@ -4,7 +4,7 @@ from django.urls import path, re_path, register_converter
 from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
 from notes.sitemaps import SITEMAPS
-from notes.views import discovery, reading, search
+from notes.views import connections, discovery, reading, search
 
 register_converter(UnicodeSlugConverter, "uslug")
 
@@ -13,6 +13,12 @@ app_name = "notes"
 urlpatterns = [
     path("", reading.PostListView.as_view(), name="post-list"),
     path("posts/<uslug:slug>/", reading.PostDetailView.as_view(), name="post-detail"),
+    path(
+        "posts/<uslug:slug>/preview/",
+        connections.PostPreviewView.as_view(),
+        name="post-preview",
+    ),
+    path("graph/", connections.GraphView.as_view(), name="graph"),
     path("tags/", reading.TagListView.as_view(), name="tag-list"),
     path("tags/<uslug:slug>/", reading.TagDetailView.as_view(), name="tag-detail"),
     # /tags/a+b/: the posts that carry every one of the tags.

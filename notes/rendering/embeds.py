@@ -137,7 +137,7 @@ def render(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> str:
 def _frame(source: EmbedSource, anchor: str, inner: str) -> str:
     fragment = f"#{heading_id(anchor)}" if anchor else ""
     href = html.escape(source.url + fragment)
-    label = html.escape(source.title + (f" › {anchor}" if anchor else ""))
+    label = html.escape(source.title + (f", section “{anchor}”" if anchor else ""))
     return (
         f'<div class="embed">\n<p class="embed-source">From <a class="wikilink" href="{href}">'
         f"{label}</a></p>\n{scope_ids(inner, source.pk)}</div>\n"
@@ -149,4 +149,5 @@ def _notice(kind: str, text: str, source: EmbedSource | None = None) -> str:
     if source is not None:
         href = html.escape(source.url)
         link = f' <a class="wikilink" href="{href}">{html.escape(source.title)}</a>'
-    return f'<div class="embed {kind}">\n<p class="embed-source">{html.escape(text)}{link}</p>\n</div>\n'
+    notice = f'<p class="embed-source">{html.escape(text)}{link}</p>'
+    return f'<div class="embed {kind}">\n{notice}\n</div>\n'

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from notes import related
+from notes import graph, related
 from notes.citation import blog_posting, citation_for, json_ld_script
 from notes.models import Link, Post, Series, SiteSettings, Tag
 
@@ -62,25 +62,29 @@ class PostDetailView(DetailView):
         # Exists rather than `target__in=published`: the post's few links are checked one by
         # one instead of the database listing every published post to compare with.
         published = Post.objects.published()
-        context["outgoing_links"] = (
+        outgoing = (
             Link.objects.filter(source=post)
             .filter(Exists(published.filter(pk=OuterRef("target"))))
             .select_related("target")
             .order_by("target__title")
         )
-        context["backlinks"] = (
+        incoming = (
             Link.objects.filter(target=post)
             .filter(Exists(published.filter(pk=OuterRef("source"))))
             .select_related("source")
             .order_by("-source__published_at")
         )
+        nav = related.navigation(post, outgoing, incoming)
+        context["outgoing_links"] = nav.see_also
+        context["backlinks"] = nav.linked_from
+        context["related_posts"] = nav.related
+        context["neighbours"] = nav.neighbours
+        context["local_graph"] = graph.local_graph(post)
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
         context["json_ld"] = json_ld_script(blog_posting(post, url, site))
         context["citation"] = citation_for(post, url, site) if post.published_at else None
-        context["related_posts"] = related.related_posts(post)
-        context["neighbours"] = related.chronological_neighbours(post)
         context["series_place"] = related.series_place(post)
         return context
 

@@ -1,0 +1,210 @@
+"""The graph of the notes: published posts as nodes, cross-links between them as edges, laid out
+on the server (networkx) and drawn as an SVG that works with no script.
+
+The layout is the slow part, so it is cached under a digest of the graph's shape (its nodes and
+edges): editing a post's text leaves the drawing alone; adding a link or a post lays it out
+again. A fixed seed keeps the same shape in the same place between layouts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+from django.core.cache import cache
+from django.db.models import Q
+
+from notes.models import Link, Post, Tag, id_list
+
+SEED = 7
+SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
+LOCAL_SIZE = 320
+LOCAL_CAP = 24  # posts on a post's local graph, itself included
+LABELLED = 25  # the most linked posts carry their title on the whole graph
+COLOURS = 8  # classes g-c0 … g-c7, one per first tag (cycled), in site.css
+# Past this many posts the force layout starts from the spectral one and runs only a few
+# rounds: a full force layout of 10,000 posts takes minutes (see README, "Performance").
+FORCE_LIMIT = 500
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Node:
+    pk: int
+    title: str
+    url: str
+    x: float
+    y: float
+    r: float
+    colour: int | None  # index of the first tag's colour; None: no tag
+    label: bool
+    centre: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    source: int
+    target: int
+
+
+@dataclass(frozen=True)
+class Drawing:
+    nodes: list[Node]
+    edges: list[Edge]
+    size: int
+    tags: list[Tag]
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.size} {self.size}"
+
+
+def site_graph(tag: Tag | None = None) -> Drawing:
+    """Every published post (carrying `tag`, if given) and the links among them."""
+    posts = Post.objects.published()
+    if tag is not None:
+        posts = posts.filter(tags=tag)
+    rows = list(posts.order_by("pk").values_list("pk", "title", "slug"))
+    pairs = Link.objects.filter(source__in=posts, target__in=posts).values_list(
+        "source_id", "target_id"
+    )
+    return _draw(rows, sorted(pairs), SIZE, labelled=LABELLED)
+
+
+def local_graph(post: Post, cap: int = LOCAL_CAP) -> Drawing | None:
+    """`post`, the published posts it links with, and theirs (two hops), `cap` posts at most:
+    all of the first hop that fit, then the best-connected of the second."""
+    published = Post.objects.published()
+    first = _neighbours({post.pk}, published) - {post.pk}
+    if not first:
+        return None
+    chosen = [post.pk, *sorted(first)[: cap - 1]]
+    if len(chosen) < cap:
+        around = Counter(_neighbour_pairs(set(chosen), published))
+        second = [pk for pk, _ in sorted(around.items(), key=lambda kv: (-kv[1], kv[0]))]
+        chosen += [pk for pk in second if pk not in chosen][: cap - len(chosen)]
+    rows = list(published.filter(pk__in=chosen).order_by("pk").values_list("pk", "title", "slug"))
+    if post.pk not in {pk for pk, _, _ in rows}:  # staff previewing a draft
+        rows.append((post.pk, post.title, post.slug))
+    edges = _edges_among([pk for pk, _, _ in rows])
+    return _draw(rows, edges, LOCAL_SIZE, labelled=cap, centre=post.pk)
+
+
+def _neighbours(ids: set[int], published) -> set[int]:
+    return set(_neighbour_pairs(ids, published)) | ids
+
+
+def _neighbour_pairs(ids: set[int], published) -> list[int]:
+    """Each published post linked with one of `ids`, once per link (one query)."""
+    pairs = Link.objects.filter(
+        Q(source__in=ids, target__in=published) | Q(target__in=ids, source__in=published)
+    ).values_list("source_id", "target_id")
+    found = [target if source in ids else source for source, target in pairs]
+    return [pk for pk in found if pk not in ids]
+
+
+def _edges_among(ids: list[int]) -> list[tuple[int, int]]:
+    if not ids:
+        return []
+    wanted = set(ids)
+    pairs = Link.objects.filter(source__in=id_list(ids)).values_list("source_id", "target_id")
+    return sorted({(s, t) for s, t in pairs if t in wanted})
+
+
+def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -> Drawing:
+    ids = [pk for pk, _, _ in rows]
+    positions = _layout(ids, edges, size)
+    backlinks = Counter(target for _, target in edges)
+    first_tags, tags = _first_tags(ids)
+    ranked = sorted(ids, key=lambda pk: (-backlinks[pk], pk))
+    shown = set(ranked[:labelled]) | ({centre} if centre else set())
+    nodes = []
+    for pk, title, slug in rows:
+        x, y = positions[pk]
+        tag_index = first_tags.get(pk)
+        nodes.append(
+            Node(
+                pk=pk,
+                title=title,
+                url=Post(slug=slug).get_absolute_url(),
+                x=x,
+                y=y,
+                r=round((3 + 2.2 * math.sqrt(backlinks[pk])) * (1 if size == SIZE else 1.5), 1),
+                colour=None if tag_index is None else tag_index % COLOURS,
+                label=pk in shown,
+                centre=pk == centre,
+            )
+        )
+    lines = [Edge(*positions[s], *positions[t], source=s, target=t) for s, t in edges]
+    return Drawing(nodes=nodes, edges=lines, size=size, tags=tags)
+
+
+def _first_tags(ids: list[int]) -> tuple[dict[int, int], list[Tag]]:
+    """Each post's first tag (by name), as an index into the list of those tags (one query)."""
+    through = Post.tags.through.objects.filter(post_id__in=id_list(ids)).order_by(
+        "post_id", "tag__name"
+    )
+    first: dict[int, Tag] = {}
+    for post_id, tag_id, name, slug in through.values_list(
+        "post_id", "tag_id", "tag__name", "tag__slug"
+    ):
+        if post_id not in first:
+            first[post_id] = Tag(pk=tag_id, name=name, slug=slug)
+    tags = sorted({tag.pk: tag for tag in first.values()}.values(), key=lambda t: t.name.lower())
+    index = {tag.pk: position for position, tag in enumerate(tags)}
+    for tag in tags:
+        tag.colour = index[tag.pk] % COLOURS
+    return {post: index[tag.pk] for post, tag in first.items()}, tags
+
+
+def _layout(
+    ids: list[int], edges: list[tuple[int, int]], size: int
+) -> dict[int, tuple[float, float]]:
+    digest = hashlib.sha256(repr((ids, edges, size)).encode()).hexdigest()[:32]
+    key = f"kb:graph-layout:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = layout(ids, edges, size)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def layout(
+    ids: list[int], edges: list[tuple[int, int]], size: int
+) -> dict[int, tuple[float, float]]:
+    """Positions inside a `size` square, with a margin for labels; the same for the same graph."""
+    if not ids:
+        return {}
+    graph = nx.Graph()
+    graph.add_nodes_from(ids)
+    graph.add_edges_from(edges)
+    if len(ids) == 1:
+        raw = {ids[0]: (0.0, 0.0)}
+    elif len(ids) <= FORCE_LIMIT:
+        raw = nx.spring_layout(graph, seed=SEED, method="force")
+    else:
+        start = nx.spectral_layout(graph)
+        raw = nx.spring_layout(graph, pos=start, seed=SEED, iterations=3, method="force")
+    return _fit(raw, size)
+
+
+def _fit(raw, size: int) -> dict[int, tuple[float, float]]:
+    xs = [float(p[0]) for p in raw.values()]
+    ys = [float(p[1]) for p in raw.values()]
+    margin = size * 0.08
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+    scale = (size - 2 * margin) / span
+    placed = defaultdict(tuple)
+    for pk, (x, y) in raw.items():
+        placed[pk] = (
+            round(margin + (float(x) - min(xs)) * scale, 1),
+            round(margin + (float(y) - min(ys)) * scale, 1),
+        )
+    return dict(placed)
