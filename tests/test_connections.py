@@ -4,6 +4,7 @@ embedded notes, and the navigation at the foot of a post listing each post once.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -114,7 +115,7 @@ class TestGraph:
 
     def test_layout_is_stable_between_renders(self, client, settings):
         posts = [make_post(f"P{n}") for n in range(6)]
-        for left, right in zip(posts, posts[1:], strict=False):
+        for left, right in pairwise(posts):
             link(left, right)
         ids = [p.pk for p in posts]
         edges = sorted(Link.objects.values_list("source_id", "target_id"))
@@ -136,7 +137,7 @@ class TestGraph:
     def test_query_count_is_flat(self, rows, client, no_page_cache, django_assert_max_num_queries):
         tag = make_tag("q")
         posts = [make_post(f"Q{n}", tags=[tag]) for n in range(rows)]
-        for left, right in zip(posts, posts[1:], strict=False):
+        for left, right in pairwise(posts):
             link(left, right)
         with django_assert_max_num_queries(5):
             assert client.get("/graph/").status_code == 200
