@@ -4,8 +4,8 @@ embedded notes, and the navigation at the foot of a post listing each post once.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 
 import pytest
 
