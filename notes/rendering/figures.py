@@ -79,8 +79,8 @@ def _read_size(image: Token) -> None:
 
 def _is_paragraph(tokens: Sequence[Token], index: int) -> bool:
     return (
-        tokens[index].type == "paragraph_open"
-        and index + 2 < len(tokens)
+        index + 2 < len(tokens)
+        and tokens[index].type == "paragraph_open"
         and tokens[index + 1].type == "inline"
         and tokens[index + 2].type == "paragraph_close"
     )
