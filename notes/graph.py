@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 import networkx as nx
@@ -21,10 +21,11 @@ from notes.models import Link, Post, Tag, id_list
 
 SEED = 7
 SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
-LOCAL_SIZE = 320
+LOCAL_SIZE = 600
 LOCAL_CAP = 24  # posts on a post's local graph, itself included
 LABELLED = 25  # the most linked posts carry their title on the whole graph
-COLOURS = 8  # classes g-c0 … g-c7, one per first tag (cycled), in site.css
+LOCAL_LABELLED = 10
+COLOURS = 8  # classes g-c0 … g-c7 in connections.css; a tag's is fixed by its id
 # Past this many posts the force layout starts from the spectral one and runs only a few
 # rounds: a full force layout of 10,000 posts takes minutes (see README, "Performance").
 FORCE_LIMIT = 500
@@ -63,7 +64,8 @@ class Drawing:
 
     @property
     def view_box(self) -> str:
-        return f"0 0 {self.size} {self.size}"
+        bottom = max((node.y for node in self.nodes), default=0) + self.size * 0.05
+        return f"0 0 {self.size} {round(max(bottom, self.size * 0.3))}"
 
 
 def site_graph(tag: Tag | None = None) -> Drawing:
@@ -94,7 +96,7 @@ def local_graph(post: Post, cap: int = LOCAL_CAP) -> Drawing | None:
     if post.pk not in {pk for pk, _, _ in rows}:  # staff previewing a draft
         rows.append((post.pk, post.title, post.slug))
     edges = _edges_among([pk for pk, _, _ in rows])
-    return _draw(rows, edges, LOCAL_SIZE, labelled=cap, centre=post.pk)
+    return _draw(rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk)
 
 
 def _neighbours(ids: set[int], published) -> set[int]:
@@ -122,13 +124,12 @@ def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -
     ids = [pk for pk, _, _ in rows]
     positions = _layout(ids, edges, size)
     backlinks = Counter(target for _, target in edges)
-    first_tags, tags = _first_tags(ids)
+    colours, tags = _first_tags(ids)
     ranked = sorted(ids, key=lambda pk: (-backlinks[pk], pk))
     shown = set(ranked[:labelled]) | ({centre} if centre else set())
     nodes = []
     for pk, title, slug in rows:
         x, y = positions[pk]
-        tag_index = first_tags.get(pk)
         nodes.append(
             Node(
                 pk=pk,
@@ -136,8 +137,8 @@ def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -
                 url=Post(slug=slug).get_absolute_url(),
                 x=x,
                 y=y,
-                r=round((3 + 2.2 * math.sqrt(backlinks[pk])) * (1 if size == SIZE else 1.5), 1),
-                colour=None if tag_index is None else tag_index % COLOURS,
+                r=round((3 + 2.2 * math.sqrt(backlinks[pk])) * (1 if size == SIZE else 1.4), 1),
+                colour=colours.get(pk),
                 label=pk in shown,
                 centre=pk == centre,
             )
@@ -147,7 +148,8 @@ def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -
 
 
 def _first_tags(ids: list[int]) -> tuple[dict[int, int], list[Tag]]:
-    """Each post's first tag (by name), as an index into the list of those tags (one query)."""
+    """Each post's first tag's colour (tags by name), and those tags, in one query. A tag's
+    colour comes from its id, so it is the same on every drawing."""
     through = Post.tags.through.objects.filter(post_id__in=id_list(ids)).order_by(
         "post_id", "tag__name"
     )
@@ -158,10 +160,9 @@ def _first_tags(ids: list[int]) -> tuple[dict[int, int], list[Tag]]:
         if post_id not in first:
             first[post_id] = Tag(pk=tag_id, name=name, slug=slug)
     tags = sorted({tag.pk: tag for tag in first.values()}.values(), key=lambda t: t.name.lower())
-    index = {tag.pk: position for position, tag in enumerate(tags)}
     for tag in tags:
-        tag.colour = index[tag.pk] % COLOURS
-    return {post: index[tag.pk] for post, tag in first.items()}, tags
+        tag.colour = tag.pk % COLOURS
+    return {post: tag.pk % COLOURS for post, tag in first.items()}, tags
 
 
 def _layout(
@@ -196,15 +197,21 @@ def layout(
 
 
 def _fit(raw, size: int) -> dict[int, tuple[float, float]]:
+    """Scale to `size` wide, keeping the shape; a flat graph makes a shorter drawing (down to
+    half as tall), so it is not a thin band in a big empty square. The margins leave room for
+    the labels, which are centred on their dots."""
     xs = [float(p[0]) for p in raw.values()]
     ys = [float(p[1]) for p in raw.values()]
-    margin = size * 0.08
-    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
-    scale = (size - 2 * margin) / span
-    placed = defaultdict(tuple)
-    for pk, (x, y) in raw.items():
-        placed[pk] = (
-            round(margin + (float(x) - min(xs)) * scale, 1),
-            round(margin + (float(y) - min(ys)) * scale, 1),
+    side, top = size * 0.14, size * 0.05
+    span_x = (max(xs) - min(xs)) or 1.0
+    span_y = (max(ys) - min(ys)) or 1.0
+    scale = (size - 2 * side) / span_x
+    height = min(max(span_y * scale, size * 0.5 - 2 * top), size - 2 * top)
+    scale_y = height / span_y
+    return {
+        pk: (
+            round(side + (float(x) - min(xs)) * scale, 1),
+            round(top + (float(y) - min(ys)) * scale_y, 1),
         )
-    return dict(placed)
+        for pk, (x, y) in raw.items()
+    }
