@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from notes import links, revisions, search
+from notes import links, mentions, revisions, search
 from notes.models import Post, Tag
 from notes.rendering.results import MAX_EMBED_DEPTH
 
@@ -92,6 +92,18 @@ def rerender_post(post: Post) -> None:
     post.render()
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
     links.sync_wikilinks(post, post.linked_post_ids, post.embedded_post_ids)
+
+
+@transaction.atomic
+def link_mention(source: Post, target: Post, *, user=None) -> bool:
+    """Turn the first unlinked mention of `target` in `source` into a wikilink: a normal edit of
+    `source`, kept as a revision. False (and nothing saved) if there is no such mention."""
+    body = mentions.with_first_mention_linked(source.body, target)
+    if body is None:
+        return False
+    source.body = body
+    save_post(source, user=user, note=f"Linked a mention of “{target.title}”")
+    return True
 
 
 @transaction.atomic

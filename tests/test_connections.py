@@ -259,3 +259,61 @@ class TestNavigationListsEachPostOnce:
         assert len(listed) == len(set(listed)), listed
         assert {"Both ways", "Backlinker", "Older neighbour", "Newer neighbour"} <= set(listed)
         assert "Only related" in listed
+
+
+class TestUnlinkedMentions:
+    @pytest.fixture
+    def target(self):
+        return make_post("Weight decay", body="About decay.")
+
+    def change_page(self, staff_client, post):
+        return staff_client.get(f"/admin/notes/post/{post.pk}/change/").text
+
+    def test_the_admin_page_lists_posts_that_name_the_post_without_linking(
+        self, staff_client, target
+    ):
+        make_post("Mentions it", body="Here weight decay matters, and WEIGHT DECAY again.")
+        make_post("Links it", body="See [[Weight decay]] for weight decay.")
+        make_post("In code only", body="Run `weight decay` or\n\n```\nweight decay\n```")
+        make_post("In a longer word", body="Weight decaying slowly.")
+        make_draft("Draft mentions", body="weight decay in a draft")
+        page = self.change_page(staff_client, target)
+        listed = page[page.index('id="unlinked-mentions"') :]
+        assert "Mentions it" in listed
+        assert "<mark>weight decay</mark>" in listed
+        for absent in ("Links it", "In code only", "In a longer word", "Draft mentions"):
+            assert absent not in listed
+
+    def test_link_it_turns_the_first_mention_into_a_wikilink_with_a_revision(
+        self, staff_client, staff_user, target
+    ):
+        source = make_post(
+            "Mentions it", body="Use `weight decay`; weight decay helps. Weight decay."
+        )
+        revisions_before = source.revisions.count()
+        response = staff_client.post(
+            f"/admin/notes/post/{target.pk}/mentions/{source.pk}/link/", follow=True
+        )
+        assert "now links to" in response.text
+        source.refresh_from_db()
+        assert source.body == "Use `weight decay`; [[weight decay]] helps. Weight decay."
+        assert Link.objects.filter(source=source, target=target, from_wikilink=True).exists()
+        latest = source.revisions.first()
+        assert source.revisions.count() == revisions_before + 1
+        assert latest.saved_by == staff_user and "Weight decay" in latest.note
+        assert (
+            "Mentions it"
+            not in self.change_page(staff_client, target).split('id="unlinked-mentions"')[1]
+        )
+
+    def test_link_it_needs_a_post_and_staff(self, client, staff_client, target):
+        source = make_post("Mentions it", body="weight decay")
+        url = f"/admin/notes/post/{target.pk}/mentions/{source.pk}/link/"
+        assert client.post(url).status_code == 302  # to the login page
+        source.refresh_from_db()
+        assert source.body == "weight decay"
+        assert staff_client.get(url).status_code == 405
+        assert (
+            staff_client.post(f"/admin/notes/post/{target.pk}/mentions/999999/link/").status_code
+            == 404
+        )
