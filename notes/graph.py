@@ -9,6 +9,7 @@ again. A fixed seed keeps the same shape in the same place between layouts.
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils.safestring import SafeString, mark_safe
 
 from notes.models import Link, Post, Tag, id_list
 
@@ -78,10 +80,12 @@ def site_graph(tag: Tag | None = None) -> Drawing:
     if tag is not None:
         posts = posts.filter(tags=tag)
     rows = list(posts.order_by("pk").values_list("pk", "title", "slug"))
-    pairs = Link.objects.filter(source__in=posts, target__in=posts).values_list(
-        "source_id", "target_id"
-    )
-    return _draw(rows, sorted(pairs), SIZE, labelled=LABELLED)
+    # Every link, kept when both ends are drawn: reading them all is faster than asking the
+    # database to check both ends against the published posts (2.4 s at 3,000 posts on SQLite).
+    drawn = {pk for pk, _, _ in rows}
+    pairs = Link.objects.order_by().values_list("source_id", "target_id")
+    edges = sorted((s, t) for s, t in pairs if s in drawn and t in drawn)
+    return _draw(rows, edges, SIZE, labelled=LABELLED)
 
 
 def local_graph(post: Post, cap: int = LOCAL_CAP) -> Drawing | None:
@@ -209,16 +213,45 @@ def _fit(raw, size: int) -> dict[int, tuple[float, float]]:
     the labels, which are centred on their dots."""
     xs = [float(p[0]) for p in raw.values()]
     ys = [float(p[1]) for p in raw.values()]
+    left, low = min(xs), min(ys)
     side, top = size * 0.14, size * 0.05
-    span_x = (max(xs) - min(xs)) or 1.0
-    span_y = (max(ys) - min(ys)) or 1.0
+    span_x = (max(xs) - left) or 1.0
+    span_y = (max(ys) - low) or 1.0
     scale = (size - 2 * side) / span_x
     height = min(max(span_y * scale, size * 0.5 - 2 * top), size - 2 * top)
     scale_y = height / span_y
     return {
-        pk: (
-            round(side + (float(x) - min(xs)) * scale, 1),
-            round(top + (float(y) - min(ys)) * scale_y, 1),
-        )
-        for pk, (x, y) in raw.items()
+        pk: (round(side + (x - left) * scale, 1), round(top + (y - low) * scale_y, 1))
+        for pk, x, y in zip(raw, xs, ys, strict=True)
     }
+
+
+def svg(drawing: Drawing, *, label: str, local: bool = False) -> SafeString:
+    """The drawing as inline SVG. Built here rather than in a template: the whole graph has
+    tens of thousands of numbers, which the template engine would localize one by one."""
+    esc = html.escape
+    lines = "".join(
+        f'<line x1="{e.x1}" y1="{e.y1}" x2="{e.x2}" y2="{e.y2}" data-s="{e.source}" '
+        f'data-t="{e.target}"/>'
+        for e in drawing.edges
+    )
+    limit = 30 if local else 36
+    nodes = []
+    for n in drawing.nodes:
+        kind = "graph-node" + (f" g-c{n.colour}" if n.colour is not None else "")
+        kind += " graph-centre" if n.centre else ""
+        current = ' aria-current="page"' if n.centre else ""
+        title = n.title if len(n.title) <= limit else n.title[: limit - 1] + "…"
+        text = (
+            f'<text x="{n.x}" y="{n.y}" dy="-{n.r + 4:.0f}">{esc(title)}</text>' if n.label else ""
+        )
+        nodes.append(
+            f'<a href="{esc(n.url)}" data-pk="{n.pk}" class="{kind}"{current}>'
+            f'<title>{esc(n.title)}</title><circle cx="{n.x}" cy="{n.y}" r="{n.r}"/>{text}</a>'
+        )
+    classes = "graph-svg graph-local" if local else "graph-svg"
+    return mark_safe(
+        f'<svg class="{classes}" viewBox="{drawing.view_box}" role="group" '
+        f'aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f'<g class="graph-edges">{lines}</g><g class="graph-nodes">{"".join(nodes)}</g></svg>'
+    )

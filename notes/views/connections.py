@@ -40,5 +40,6 @@ class GraphView(TemplateView):
             public = Tag.objects.filter(posts__in=Post.objects.published()).distinct()
             tag = get_object_or_404(public, slug=slug)
         drawing = graph.site_graph(tag)
-        context.update(drawing=drawing, tag=tag)
+        label = "Posts and the links between them"
+        context.update(drawing=drawing, tag=tag, graph_svg=graph.svg(drawing, label=label))
         return context

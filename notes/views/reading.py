@@ -79,7 +79,9 @@ class PostDetailView(DetailView):
         context["backlinks"] = nav.linked_from
         context["related_posts"] = nav.related
         context["neighbours"] = nav.neighbours
-        context["local_graph"] = graph.local_graph(post)
+        local = graph.local_graph(post)
+        label = "This post, the posts it links with, and theirs"
+        context["local_graph_svg"] = graph.svg(local, label=label, local=True) if local else ""
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
