@@ -18,6 +18,7 @@ urlpatterns = [
         connections.PostPreviewView.as_view(),
         name="post-preview",
     ),
+    path("tags/<uslug:slug>/preview/", connections.TagPreviewView.as_view(), name="tag-preview"),
     path("graph/", connections.GraphView.as_view(), name="graph"),
     path("tags/", reading.TagListView.as_view(), name="tag-list"),
     path("tags/<uslug:slug>/", reading.TagDetailView.as_view(), name="tag-detail"),

@@ -72,6 +72,22 @@ class TestPreviewFragment:
             assert client.get(preview_url(post)).status_code == 200
 
 
+class TestTagPreview:
+    def test_shows_the_tag_its_count_and_newest_posts_but_no_drafts(self, client):
+        tag = make_tag("optimizers", description="Ways to *step*.")
+        make_post("Adam notes", tags=[tag], days_ago=2)
+        make_post("SGD notes", tags=[tag], days_ago=1)
+        make_draft("Draft notes", tags=[tag])
+        text = client.get("/tags/optimizers/preview/").text
+        assert "optimizers" in text and "2 posts" in text and "<em>step</em>" in text
+        assert text.index("SGD notes") < text.index("Adam notes")
+        assert "Draft notes" not in text
+
+    def test_a_tag_only_drafts_carry_has_none(self, client):
+        make_draft("Hidden", tags=[make_tag("secret")])
+        assert client.get("/tags/secret/preview/").status_code == 404
+
+
 def svg_of(response) -> ET.Element:
     markup = re.search(r"<svg class=\"graph-svg.*?</svg>", response.text, re.DOTALL).group(0)
     return ET.fromstring(markup)
@@ -317,3 +333,12 @@ class TestUnlinkedMentions:
             staff_client.post(f"/admin/notes/post/{target.pk}/mentions/999999/link/").status_code
             == 404
         )
+
+
+def test_the_editor_preview_shows_embeds_as_they_will_be_saved(staff_client):
+    make_post("Embedded one", body="The embedded words.")
+    response = staff_client.post(
+        "/admin/markdownx/markdownify/", {"content": "![[Embedded one]]\n\n![[Nothing here]]"}
+    )
+    assert "The embedded words." in response.text
+    assert "No post called “Nothing here”" in response.text

@@ -142,10 +142,15 @@ def _render_tokens(tokens, env, resolvers, stack) -> tuple[str, Mapping[str, Wik
     return _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env), resolved, failed
 
 
-def markdownify(text: str, resolve_wikilinks: Resolver | None = None) -> str:
+def markdownify(
+    text: str,
+    resolve_wikilinks: Resolver | None = None,
+    *,
+    resolve_embeds: EmbedResolver | None = None,
+) -> str:
     """The editor's preview: the rendering as it will be stored, with problems listed on top."""
     try:
-        rendered = render_markdown(text, resolve_wikilinks)
+        rendered = render_markdown(text, resolve_wikilinks, resolve_embeds=resolve_embeds)
     except MarkdownTooLarge as error:
         return _problem_list([str(error)])
     problems = [f"Math: {message}" for message in rendered.math_errors]

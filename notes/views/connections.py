@@ -30,6 +30,24 @@ class PostPreviewView(DetailView):
         return context
 
 
+class TagPreviewView(DetailView):
+    """The preview card of a tag: its description, how many posts carry it, the newest few."""
+
+    template_name = "notes/tag_preview.html"
+    context_object_name = "tag"
+    latest = 5
+
+    def get_queryset(self):
+        return Tag.objects.filter(posts__in=Post.objects.published()).distinct()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        posts = Post.objects.published().filter(tags=self.object)
+        context["post_count"] = posts.count()
+        context["latest"] = posts.only("title", "slug", "published_at")[: self.latest]
+        return context
+
+
 class GraphView(TemplateView):
     template_name = "notes/graph.html"
 

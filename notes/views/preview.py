@@ -23,7 +23,13 @@ class MarkdownPreviewView(View):
                 f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
                 status=413,
             )
-        return HttpResponse(markdownify(content, Post.objects.resolve_wikilinks))
+        return HttpResponse(
+            markdownify(
+                content,
+                Post.objects.resolve_wikilinks,
+                resolve_embeds=Post.objects.resolve_embeds,
+            )
+        )
 
 
 markdown_preview = require_POST(MarkdownPreviewView.as_view())

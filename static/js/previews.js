@@ -1,11 +1,13 @@
-// Link previews: resting the pointer on a link to another post, or focusing it with the
-// keyboard, shows a card with its opening (fetched once from /posts/<slug>/preview/). The link
-// stays a plain link: a click or a tap follows it, touch never opens a card, Escape closes it.
+// Link previews: resting the pointer on a link to another post or a tag, or focusing it with
+// the keyboard, shows a card, fetched once from /posts/<slug>/preview/ (or /tags/…/preview/).
+// The link stays a plain link: a click or a tap follows it, touch never opens a card, and
+// Escape closes it.
 (() => {
   "use strict";
   const SHOW_DELAY = 350;
   const HIDE_DELAY = 250;
-  const POST_PATH = /^\/posts\/[^/]+\/$/;
+  // Posts, and tags (a tag's card lists its newest posts).
+  const PREVIEWED = /^\/(posts|tags)\/[^/+]+\/$/;
   const fragments = new Map();
   let card = null;
   let current = null;
@@ -16,7 +18,7 @@
   function previewAddress(link) {
     if (!(link instanceof HTMLAnchorElement) || link.closest(".preview-card")) return null;
     const url = new URL(link.href, location.href);
-    if (url.origin !== location.origin || !POST_PATH.test(url.pathname)) return null;
+    if (url.origin !== location.origin || !PREVIEWED.test(url.pathname)) return null;
     if (url.pathname === location.pathname) return null;
     const section = url.hash.startsWith("#h-") ? `?section=${encodeURIComponent(url.hash.slice(1))}` : "";
     return `${url.pathname}preview/${section}`;

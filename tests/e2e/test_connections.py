@@ -143,3 +143,11 @@ def test_the_graph_zooms_and_highlights_with_javascript(page, demo, csp_violatio
     page.locator("a.graph-node[href='/posts/attention-cost/'] circle").hover()
     expect(svg).to_have_class("graph-svg highlighting")
     assert csp_violations == [] and page.js_errors == []
+
+
+def test_hovering_a_tag_previews_its_posts(page, demo):
+    page.goto("/posts/attention-cost/")
+    page.locator(".post-header a.tag").first.hover()
+    card = page.locator(".preview-card")
+    expect(card).to_be_visible()
+    expect(card.locator(".preview-meta")).to_contain_text("Tag ·")
