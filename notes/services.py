@@ -39,15 +39,15 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
             save_post(other)
         else:
             rerender_post(other)
-    _rerender_embedding(touched)
+    rerender_embedding(touched)
     post.saved_names = (post.slug, post.title)
     post.saved_status = post.status
     revisions.capture(post, user=user, note=note)
 
 
-def _rerender_embedding(changed: set[int]) -> None:
-    """Posts that embed a changed post, and those that embed them, to the embeds' depth limit
-    (the posts embedding the saved one directly were re-rendered with its linkers)."""
+def rerender_embedding(changed: set[int]) -> None:
+    """Re-render the posts that embed one of `changed` (already re-rendered themselves), and
+    those that embed them, to the embeds' depth limit."""
     seen = set(changed)
     frontier = changed
     for _ in range(MAX_EMBED_DEPTH):
@@ -80,8 +80,17 @@ def delete_post(post: Post) -> None:
     post_id = post.pk
     post.delete()
     search.unindex_post(post_id)
+    rerender_linking(post_id, linking)
+
+
+def rerender_linking(post_id: int, linking: Iterable[Post]) -> None:
+    """Re-render the posts that linked to or showed a post that changed out of sight (deleted,
+    trashed, restored), then those that show them in turn."""
+    touched = {post_id}
     for other in linking:
         rerender_post(other)
+        touched.add(other.pk)
+    rerender_embedding(touched)
 
 
 def rerender_post(post: Post) -> None:

@@ -219,6 +219,22 @@ class TestEmbeds:
         assert "Inner text v2." in outer.body_html
         assert "Inner text v1." not in client.get(outer.get_absolute_url()).text
 
+    @pytest.mark.parametrize("remove", ["trash", "delete"])
+    def test_removing_an_embedded_post_updates_every_post_showing_it(self, remove):
+        from notes import trash
+
+        inner = make_post("Gone soon", body="Soon gone text.")
+        middle = make_post("Shows it", body="![[Gone soon]]")
+        outer = make_post("Shows that", body="![[Shows it]]")
+        assert "Soon gone text." in Post.objects.get(pk=outer.pk).body_html
+        if remove == "trash":
+            trash.move_to_trash(inner)
+        else:
+            services.delete_post(inner)
+        for post in (middle, outer):
+            html = Post.objects.get(pk=post.pk).body_html
+            assert "Soon gone text." not in html and "No post called" in html
+
     def test_a_cycle_is_shown_and_reported(self):
         a = make_post("Cycle A", body="A text.")
         b = make_post("Cycle B", body="B text.\n\n![[Cycle A]]")
@@ -231,11 +247,13 @@ class TestEmbeds:
         assert "A text." in b.body_html and "would contain itself" in b.body_html
 
     def test_a_missing_or_unpublished_target_is_listed_like_a_broken_wikilink(self):
-        make_draft("Not yet")
-        post = make_post("Asks", body="![[Nowhere]]\n\n![[Not yet]]")
-        assert post.broken_wikilink_list == ["Nowhere", "Not yet"]
+        make_draft("Not yet", body="Draft words.")
+        make_scheduled("Later on", body="Scheduled words.")
+        post = make_post("Asks", body="![[Nowhere]]\n\n![[Not yet]]\n\n![[Later on]]")
+        assert post.broken_wikilink_list == ["Nowhere", "Not yet", "Later on"]
         assert "No post called “Nowhere” to embed." in post.body_html
-        assert "Not yet" not in post.body_html.replace("“Not yet”", "")
+        assert "Draft words." not in post.body_html
+        assert "Scheduled words." not in post.body_html
 
     def test_publishing_the_target_fills_the_embed_in(self):
         draft = make_draft("Coming soon", body="Now written.")

@@ -74,22 +74,25 @@ class PostQuerySet(models.QuerySet):
 
     def resolve_embeds(self, targets: Sequence[str]) -> dict[str, EmbedSource]:
         """The renderer's resolver for ``![[embeds]]``: the published posts' Markdown, which the
-        embedding post renders in place (and re-renders when it changes)."""
+        embedding post renders in place (and re-renders when it changes). Unlike a wikilink,
+        which only shows a title, an embed shows the text, so a post scheduled for later does
+        not resolve until it is out (a re-render, e.g. `rerender`, then fills the embed in)."""
+        fields = ("pk", "slug", "title", "body")
         return {
             target: EmbedSource(
                 pk=post.pk, title=post.title, url=post.get_absolute_url(), body=post.body
             )
-            for target, post in self._by_name(targets, ("pk", "slug", "title", "body")).items()
+            for target, post in self._by_name(targets, fields, self.published()).items()
         }
 
-    def _by_name(self, targets: Sequence[str], fields: Sequence[str]) -> dict[str, Post]:
+    def _by_name(self, targets: Sequence[str], fields: Sequence[str], among=None) -> dict:
         wanted = [t for t in targets if t]
         if not wanted:
             return {}
+        if among is None:
+            among = self.not_trashed().filter(status=Post.Status.PUBLISHED)
         posts = (
-            self.not_trashed()
-            .filter(status=Post.Status.PUBLISHED)
-            .annotate(title_lower=Lower("title"))
+            among.annotate(title_lower=Lower("title"))
             .filter(
                 models.Q(slug__in=wanted) | models.Q(title_lower__in={t.lower() for t in wanted})
             )
