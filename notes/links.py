@@ -10,14 +10,34 @@ from django.db.models import Q
 from notes.models import Link, Post
 
 
-def sync_wikilinks(post: Post, target_ids: Iterable[int]) -> None:
+def sync_wikilinks(post: Post, target_ids: Iterable[int], embed_ids: Iterable[int] = ()) -> None:
     """Make the post's wikilink-made Link rows point at exactly `target_ids` (the posts its
-    wikilinks resolved to when it was rendered); hand-made links are left alone."""
+    wikilinks and embeds resolved to when it was rendered), marking those it embeds
+    (`embed_ids`); hand-made links are left alone."""
     wanted = set(target_ids) - {post.pk}
-    existing = set(post.outgoing_links.values_list("target_id", flat=True))
-    Link.objects.filter(source=post, from_wikilink=True, target_id__in=existing - wanted).delete()
+    embedded = set(embed_ids) & wanted
+    existing = dict(post.outgoing_links.values_list("target_id", "from_embed"))
+    Link.objects.filter(
+        source=post, from_wikilink=True, target_id__in=existing.keys() - wanted
+    ).delete()
     Link.objects.bulk_create(
-        [Link(source=post, target_id=pk, from_wikilink=True) for pk in wanted - existing]
+        [
+            Link(source=post, target_id=pk, from_wikilink=True, from_embed=pk in embedded)
+            for pk in wanted - existing.keys()
+        ]
+    )
+    for flag in (True, False):
+        flip = {pk for pk, was in existing.items() if was != flag and (pk in embedded) == flag}
+        if flip:
+            Link.objects.filter(source=post, target_id__in=flip).update(from_embed=flag)
+
+
+def posts_embedding(post_ids: Iterable[int]) -> set[int]:
+    """The posts that show one of `post_ids` in place."""
+    return set(
+        Link.objects.filter(target_id__in=list(post_ids), from_embed=True).values_list(
+            "source_id", flat=True
+        )
     )
 
 

@@ -5,6 +5,7 @@ through `Post.objects.published()`."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, Subquery
@@ -42,7 +43,33 @@ class SeriesPlace:
         return self.parts[self.position] if self.position < self.count else None
 
 
-def related_posts(post: Post, limit: int = RELATED_LIMIT) -> list[Post]:
+@dataclass(frozen=True)
+class Navigation:
+    """What the foot of a post offers, each post once: "see also" (the author's own links) come
+    first, then "linked from", then older/newer, then related posts filling the rest."""
+
+    see_also: list[Link]
+    linked_from: list[Link]
+    neighbours: Neighbours
+    related: list[Post]
+
+
+def navigation(post: Post, outgoing: Iterable[Link], incoming: Iterable[Link]) -> Navigation:
+    see_also = list(outgoing)
+    shown = {post.pk} | {link.target_id for link in see_also}
+    linked_from = [link for link in incoming if link.source_id not in shown]
+    shown |= {link.source_id for link in linked_from}
+    around = chronological_neighbours(post)
+    older = around.older if around.older and around.older.pk not in shown else None
+    newer = around.newer if around.newer and around.newer.pk not in shown else None
+    shown |= {p.pk for p in (older, newer) if p}
+    related = related_posts(post, exclude=shown)
+    return Navigation(see_also, linked_from, Neighbours(older=older, newer=newer), related)
+
+
+def related_posts(
+    post: Post, limit: int = RELATED_LIMIT, exclude: Iterable[int] = ()
+) -> list[Post]:
     """Published posts ranked by tags shared with `post` plus cross-links in either direction,
     newest first among equals. `post.tags` should be prefetched.
 
@@ -59,7 +86,8 @@ def related_posts(post: Post, limit: int = RELATED_LIMIT) -> list[Post]:
         "source_id", "target_id"
     ):
         scores[target if source == post.pk else source] += LINK_WEIGHT
-    scores.pop(post.pk, None)
+    for pk in {post.pk, *exclude}:
+        scores.pop(pk, None)
     if not scores:
         return []
     candidates = Post.objects.published().filter(pk__in=id_list(scores)).only(*_TEASER_FIELDS)

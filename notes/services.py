@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notes import links, revisions, search, site_state
+from notes import links, mentions, revisions, search, site_state
 from notes.models import MathStylesheet, Post, Reference, SiteSettings, Tag
 from notes.rendering import macros
+from notes.rendering.results import MAX_EMBED_DEPTH
 
 RENDERED_FIELDS = [
     "body_html",
@@ -30,14 +31,16 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     posts that link to it are re-rendered so their links point at its current title and slug,
     and what it now says is kept as a revision (`user` saved it; `note` says why, if not an edit).
     """
-    links.sync_wikilinks(post, post.linked_post_ids)
+    links.sync_wikilinks(post, post.linked_post_ids, post.embedded_post_ids)
     sync_citations(post)
     # The admin sets tags before calling this, so the index sees the post's final tags.
     search.index_post(post)
     renamed = _renames(post)
     # Only a new post, a new name or a change of status can mend another post's broken wikilink.
     may_mend = bool(renamed) or getattr(post, "saved_status", None) != post.status
+    touched = {post.pk}
     for other in links.posts_linking_to(post, may_mend_broken=may_mend):
+        touched.add(other.pk)
         body = other.body
         for old, new in renamed:
             body = links.rename_wikilinks(body, old, new)
@@ -47,9 +50,24 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
             save_post(other)
         else:
             rerender_post(other)
+    rerender_embedding(touched)
     post.saved_names = (post.slug, post.title)
     post.saved_status = post.status
     revisions.capture(post, user=user, note=note)
+
+
+def rerender_embedding(changed: set[int]) -> None:
+    """Re-render the posts that embed one of `changed` (already re-rendered themselves), and
+    those that embed them, to the embeds' depth limit."""
+    seen = set(changed)
+    frontier = changed
+    for _ in range(MAX_EMBED_DEPTH):
+        frontier = links.posts_embedding(frontier) - seen
+        if not frontier:
+            return
+        for other in Post.objects.filter(pk__in=frontier):
+            rerender_post(other)
+        seen |= frontier
 
 
 def _renames(post: Post) -> list[tuple[str, str]]:
@@ -92,8 +110,17 @@ def delete_post(post: Post) -> None:
     post_id = post.pk
     post.delete()
     search.unindex_post(post_id)
+    rerender_linking(post_id, linking)
+
+
+def rerender_linking(post_id: int, linking: Iterable[Post]) -> None:
+    """Re-render the posts that linked to or showed a post that changed out of sight (deleted,
+    trashed, restored), then those that show them in turn."""
+    touched = {post_id}
     for other in linking:
         rerender_post(other)
+        touched.add(other.pk)
+    rerender_embedding(touched)
 
 
 def rerender_post(post: Post, *, math_preamble: str | None = None) -> None:
@@ -106,7 +133,7 @@ def rerender_post(post: Post, *, math_preamble: str | None = None) -> None:
     post.render(math_preamble)
     MathStylesheet.keep(post.math_css)
     Post.objects.filter(pk=post.pk).update(**{f: getattr(post, f) for f in RENDERED_FIELDS})
-    links.sync_wikilinks(post, post.linked_post_ids)
+    links.sync_wikilinks(post, post.linked_post_ids, post.embedded_post_ids)
     if sync_citations(post):
         search.index_post(post)  # the index holds the cited works' authors
 
@@ -167,6 +194,18 @@ def delete_reference(reference: Reference) -> None:
         rerender_post(post)
         search.index_post(post)
     site_state.mark_changed()
+
+
+@transaction.atomic
+def link_mention(source: Post, target: Post, *, user=None) -> bool:
+    """Turn the first unlinked mention of `target` in `source` into a wikilink: a normal edit of
+    `source`, kept as a revision. False (and nothing saved) if there is no such mention."""
+    body = mentions.with_first_mention_linked(source.body, target)
+    if body is None:
+        return False
+    source.body = body
+    save_post(source, user=user, note=f"Linked a mention of “{target.title}”")
+    return True
 
 
 @transaction.atomic

@@ -34,8 +34,7 @@ def _set_trashed(post: Post, when: datetime.datetime | None, *, user, note: str)
     post.trashed_at = when
     revisions.capture(post, user=user, note=note)
     # Posts whose wikilinks point at it show them as broken, or as links again.
-    for other in links.posts_linking_to(post):
-        services.rerender_post(other)
+    services.rerender_linking(post.pk, links.posts_linking_to(post))
     site_state.mark_changed()  # update() sends no signal
 
 

@@ -4,7 +4,7 @@ from django.urls import path, re_path, register_converter
 from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
 from notes.sitemaps import SITEMAPS
-from notes.views import capture, discovery, reading, references, search
+from notes.views import capture, connections, discovery, reading, references, search
 from notes.views.math import math_stylesheet
 
 register_converter(UnicodeSlugConverter, "uslug")
@@ -29,6 +29,13 @@ urlpatterns = [
     path(
         "references/<path:key>/", references.ReferenceDetailView.as_view(), name="reference-detail"
     ),
+    path(
+        "posts/<uslug:slug>/preview/",
+        connections.PostPreviewView.as_view(),
+        name="post-preview",
+    ),
+    path("tags/<uslug:slug>/preview/", connections.TagPreviewView.as_view(), name="tag-preview"),
+    path("graph/", connections.GraphView.as_view(), name="graph"),
     path("tags/", reading.TagListView.as_view(), name="tag-list"),
     path("tags/<uslug:slug>/", reading.TagDetailView.as_view(), name="tag-detail"),
     # /tags/a+b/: the posts that carry every one of the tags.

@@ -17,6 +17,7 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from notes.models import Post, Series, UpdateNote
+from notes.related import related_posts
 from notes.sitemaps import SECTION_LIMIT, PostSitemap
 from tests.factories import link, make_draft, make_post, make_scheduled, make_tag, make_user
 
@@ -296,15 +297,18 @@ class TestSeriesNavigation:
 
         nav = section(client.get(two.get_absolute_url()), 'id="series-nav-title"')
 
-        assert "Part 2 of 3 in the series" in nav
+        # One line: the place, the series, previous and next; the parts behind a disclosure.
+        assert "Part 2 of 3 · " in nav
         assert f'href="{series_obj.get_absolute_url()}"' in nav
         assert link_texts(nav) == [
             "Learning with little data",
+            "← Previous",
+            "Next →",
             "Part 1 post",
             "Part 4 post",
-            "← Part 1: Part 1 post",
-            "Part 3: Part 4 post →",
         ]
+        assert 'title="Part 1: Part 1 post"' in nav and 'title="Part 3: Part 4 post"' in nav
+        assert '<details class="series-all"><summary>All 3 parts</summary>' in nav
         assert '<span aria-current="page">Part 2 post</span>' in nav
         assert "Unwritten part" not in nav
 
@@ -334,16 +338,28 @@ class TestRelatedAndNeighbours:
         link(post, linked_to)
         link(linked_back, post)
 
-        related = section(client.get(post.get_absolute_url()), 'id="related-title"')
-
         # A shared tag scores 1 and a link in either direction 2; ties go to the newer post.
-        assert link_texts(related) == [
+        assert [p.title for p in related_posts(post)] == [
             "Links to subject",
             "Three shared tags",
             "Linked from subject",
             "One shared tag",
             "Also one tag 0",
         ]
+        # On the page, posts already listed above it ("see also", "linked from", older and
+        # newer) give way to the next in rank.
+        page = client.get(post.get_absolute_url())
+        related = link_texts(section(page, 'id="related-title"'))
+        foot = re.search(r'class="post-links".*?</footer>', page.text, re.S).group(0)
+        elsewhere = link_texts(foot)
+        if 'class="post-nav"' in page.text:
+            elsewhere += [
+                t.split(" ", 2)[-1] for t in link_texts(section(page, 'class="post-nav"'))
+            ]
+        assert "Links to subject" in elsewhere and "Linked from subject" in elsewhere
+        assert len(related) >= 3 and not set(related) & set(elsewhere)
+        ranked = [p.title for p in related_posts(post, limit=20)]
+        assert related == [title for title in ranked if title not in elsewhere][:5]
 
     def test_post_with_nothing_in_common_has_no_related_section(self, client):
         post = make_post("Alone", tags=[make_tag("lonely")])
@@ -523,6 +539,6 @@ def test_post_in_a_series_costs_the_same_queries_however_many_posts(
     for other in Post.objects.exclude(pk=post.pk)[:rows]:
         link(other, post)
     # The post, its tags and update notes, links out and in, three for related posts,
-    # older/newer, series.
-    with django_assert_max_num_queries(11):
+    # older/newer, series, five for the local graph (two hops, its posts, links and tags).
+    with django_assert_max_num_queries(16):
         assert client.get(post.get_absolute_url()).status_code == 200

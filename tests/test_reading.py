@@ -242,8 +242,9 @@ class TestQueryCounts:
             if not other.outgoing_links.filter(target=post).exists():
                 link(other, post)
         # The post, its tags and update notes, links out and in, three for related posts
-        # (tags shared, links, the candidates), older/newer.
-        with django_assert_max_num_queries(10):
+        # (tags shared, links, the candidates), older/newer, five for the local graph (two
+        # hops, its posts, their links and first tags).
+        with django_assert_max_num_queries(15):
             assert client.get(post.get_absolute_url()).status_code == 200
 
     @pytest.mark.parametrize("rows", [3, 30])

@@ -13,6 +13,7 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from notes import revisions, services, trash
+from notes.admin import mentions
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.views import admin_import
 
@@ -268,6 +269,7 @@ class PostAdmin(admin.ModelAdmin):
             ),
             path("trash/", self.admin_site.admin_view(self.trash_view), name="notes_post_trash"),
             *admin_import.admin_urls(self),
+            *mentions.admin_urls(self),
         ]
         return own + super().get_urls()
 

@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
+from notes.images import describe_images
 from notes.models.math import MathStylesheet
 from notes.models.references import Reference
 from notes.models.site import SiteSettings
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
+from notes.rendering.results import EmbedSource
 from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
 
@@ -69,17 +71,36 @@ class PostQuerySet(models.QuerySet):
         never appears in public HTML; when the draft is published, the posts naming it are
         re-rendered (see `notes.links.posts_linking_to`).
         """
+        return {
+            target: WikiTarget(title=post.title, url=post.get_absolute_url(), pk=post.pk)
+            for target, post in self._by_name(targets, ("pk", "slug", "title")).items()
+        }
+
+    def resolve_embeds(self, targets: Sequence[str]) -> dict[str, EmbedSource]:
+        """The renderer's resolver for ``![[embeds]]``: the published posts' Markdown, which the
+        embedding post renders in place (and re-renders when it changes). Unlike a wikilink,
+        which only shows a title, an embed shows the text, so a post scheduled for later does
+        not resolve until it is out (a re-render, e.g. `rerender`, then fills the embed in)."""
+        fields = ("pk", "slug", "title", "body")
+        return {
+            target: EmbedSource(
+                pk=post.pk, title=post.title, url=post.get_absolute_url(), body=post.body
+            )
+            for target, post in self._by_name(targets, fields, self.published()).items()
+        }
+
+    def _by_name(self, targets: Sequence[str], fields: Sequence[str], among=None) -> dict:
         wanted = [t for t in targets if t]
         if not wanted:
             return {}
+        if among is None:
+            among = self.not_trashed().filter(status=Post.Status.PUBLISHED)
         posts = (
-            self.not_trashed()
-            .filter(status=Post.Status.PUBLISHED)
-            .annotate(title_lower=Lower("title"))
+            among.annotate(title_lower=Lower("title"))
             .filter(
                 models.Q(slug__in=wanted) | models.Q(title_lower__in={t.lower() for t in wanted})
             )
-            .only("pk", "slug", "title")
+            .only(*fields)
             .order_by()
         )
         by_slug = {p.slug: p for p in posts}
@@ -88,9 +109,7 @@ class PostQuerySet(models.QuerySet):
         for target in wanted:
             post = by_slug.get(target) or by_title.get(target.lower())
             if post is not None:
-                found[target] = WikiTarget(
-                    title=post.title, url=post.get_absolute_url(), pk=post.pk
-                )
+                found[target] = post
         return found
 
 
@@ -343,12 +362,16 @@ class Post(models.Model):
     def render(self, math_preamble: str | None = None) -> None:
         """Render the body into the stored HTML, TOC, excerpt and reading time (no save).
 
-        ``math_preamble`` is the site's TeX macros, read from the site settings if not given."""
-        resolved: dict = {}
+        ``math_preamble`` is the site's TeX macros, read from the site settings if not given.
+        Also notes which posts its own wikilinks and embeds reached (`linked_post_ids`,
+        `embedded_post_ids`); those inside an embedded post belong to that post."""
+        linked: dict = {}
+        embedded: dict = {}
 
         def remembering_resolver(targets):
-            resolved.update(Post.objects.resolve_wikilinks(targets))
-            return resolved
+            found = Post.objects.resolve_wikilinks(targets)
+            linked.update(found)
+            return found
 
         cited: dict = {}
 
@@ -356,10 +379,21 @@ class Post(models.Model):
             cited.update(Reference.objects.resolve_citations(keys))
             return cited
 
+        def remembering_embeds(targets):
+            found = Post.objects.resolve_embeds(targets)
+            embedded.update(found)
+            return found
+
         if math_preamble is None:
             math_preamble = SiteSettings.current().math_preamble
         rendered = render_markdown(
-            self.body, remembering_resolver, remembering_citations, math_preamble=math_preamble
+            self.body,
+            remembering_resolver,
+            remembering_citations,
+            math_preamble=math_preamble,
+            resolve_embeds=remembering_embeds,
+            describe_images=describe_images,
+            embedded_in=(self.pk,) if self.pk else (),
         )
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
@@ -368,9 +402,12 @@ class Post(models.Model):
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
-        self.linked_post_ids = {target.pk for target in resolved.values()}
         self.unknown_citations = "\n".join(rendered.unknown_citations)
         self.cited_reference_ids = {work.pk for work in cited.values()}
+        self.embedded_post_ids = {embedded[t].pk for t in rendered.embeds if t in embedded}
+        self.linked_post_ids = {
+            linked[t].pk for t in rendered.wikilinks if t in linked
+        } | self.embedded_post_ids
 
 
 class Link(models.Model):
@@ -381,6 +418,12 @@ class Link(models.Model):
     note = models.CharField(max_length=200, blank=True)
     from_wikilink = models.BooleanField(
         default=False, editable=False, help_text="Kept in step with the body's [[wikilinks]]."
+    )
+    from_embed = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The source shows the target in place (![[embed]]), so it is re-rendered "
+        "whenever the target changes.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

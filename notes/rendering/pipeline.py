@@ -29,6 +29,8 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
 * Citations in Pandoc's syntax, ``[@key]`` and ``@key`` (see ``citations``),
   resolved by a second resolver and listed under References at the end.
 * Raw HTML is shown as text, never interpreted and never dropped.
+* Embeds ``![[note]]``/``![[note#heading]]`` (embeds.py), figures and image sizes
+  (figures.py), footnotes repeated as margin notes (sidenotes.py).
 
 Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX), with
 ``equations`` (numbers, ``\\label``/``\\eqref``), ``macros``, ``mathjax`` (MathJax-isms) and
@@ -56,12 +58,15 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from notes.rendering import (
     citations,
+    embeds,
     equations,
+    figures,
     headings,
     katex_styles,
     macros,
     math,
     plaintext,
+    sidenotes,
     wikilinks,
 )
 from notes.rendering.highlighting import highlight_code
@@ -70,6 +75,9 @@ from notes.rendering.results import (
     MAX_NESTING,
     MAX_SQUARE_BRACKETS,
     CitationResolver,
+    EmbedResolver,
+    EmbedSource,
+    ImageResolver,
     MarkdownTooLarge,
     Rendered,
     Resolver,
@@ -93,28 +101,26 @@ def render_markdown(
     resolve_citations: CitationResolver | None = None,
     *,
     math_preamble: str = "",
+    resolve_embeds: EmbedResolver | None = None,
+    describe_images: ImageResolver | None = None,
+    embedded_in: tuple[int, ...] = (),
 ) -> Rendered:
     """Render a post body. Raises ``MarkdownTooLarge``; never raises on content.
 
-    ``math_preamble`` is the site's TeX macros (``SiteSettings.math_preamble``)."""
+    ``math_preamble`` is the site's TeX macros (``SiteSettings.math_preamble``).
+    `embedded_in` holds the ids of the posts being rendered around this one (the post itself
+    first), so an embed that would contain itself is caught."""
     check_renderable(text)
+    resolvers = (resolve_wikilinks, resolve_citations, resolve_embeds, describe_images)
     env = _new_env(math_preamble)
     tokens = _MARKDOWN.parse(text, env)
-
-    targets = wikilinks.targets(tokens)
-    resolved: Mapping[str, WikiTarget] = {}
-    if targets and resolve_wikilinks is not None:
-        resolved = resolve_wikilinks(targets)
-    env["wikilinks"] = resolved
+    body_html, resolved, failed_embeds = _render_tokens(tokens, env, resolvers, embedded_in)
     cited = citations.keys(tokens)
-    env["citations"] = resolve_citations(cited) if cited and resolve_citations else {}
-    citations.label_tokens(tokens, env["citations"])
-
-    body_html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env)
-    body_html += citations.references_html(cited, env["citations"])
-    body_html = sanitize_html(body_html)
+    body_html = sanitize_html(body_html + citations.references_html(cited, env["citations"]))
     toc_html = sanitize_html(headings.toc_html(_MARKDOWN, tokens, env))
+    targets = wikilinks.targets(tokens)
     counts = plaintext.count(tokens)
+    broken = [t for t in targets if t not in resolved] + failed_embeds
     labels = env["labels"]
     return Rendered(
         html=body_html,
@@ -123,14 +129,53 @@ def render_markdown(
         broken_labels=tuple(dict.fromkeys(labels.broken)),
         duplicated_labels=tuple(dict.fromkeys(labels.duplicated)),
         wikilinks=targets,
-        broken_wikilinks=tuple(t for t in targets if t not in resolved),
+        broken_wikilinks=tuple(dict.fromkeys(broken)),
         word_count=counts.words,
         reading_time=counts.minutes if text.strip() else 0,
         summary=plaintext.summary(tokens, resolved),
         math_errors=tuple(dict.fromkeys(env["math_errors"])),
         citations=cited,
         unknown_citations=tuple(k for k in cited if k not in env["citations"]),
+        embeds=embeds.targets(tokens),
     )
+
+
+def _render_tokens(tokens, env, resolvers, stack) -> tuple[str, Mapping[str, WikiTarget], list]:
+    """Resolve what the tokens name (wikilinks, citations, embeds, images), then render them
+    to HTML. An embedded post is rendered by this same function, inside its embedder."""
+    resolve_wikilinks, resolve_citations, resolve_embeds, describe_images = resolvers
+    targets = wikilinks.targets(tokens)
+    resolved: Mapping[str, WikiTarget] = {}
+    if targets and resolve_wikilinks is not None:
+        resolved = resolve_wikilinks(targets)
+    env["wikilinks"] = resolved
+    cited = citations.keys(tokens)
+    env["citations"] = resolve_citations(cited) if cited and resolve_citations else {}
+    citations.label_tokens(tokens, env["citations"])
+    images = figures.sources(tokens)
+    env["images"] = describe_images(images) if images and describe_images else {}
+
+    def render_nested(source: EmbedSource, anchor: str) -> str | None:
+        # The embedded post keeps the embedder's macros; its numbering and labels are its own.
+        nested_env = _new_env("")
+        nested_env["macros"] = dict(env["macros"])
+        nested = _MARKDOWN.parse(source.body, nested_env)
+        if anchor:
+            nested = embeds.section(nested, anchor)
+            if nested is None:
+                return None
+        nested_env["images_seen"] = env.get("images_seen", 0)
+        markup = _render_tokens(nested, nested_env, resolvers, (*stack, source.pk))[0]
+        env["images_seen"] = nested_env.get("images_seen", 0)
+        env["math_errors"].extend(nested_env["math_errors"])
+        return markup
+
+    failed: list[str] = []
+    wanted = embeds.targets(tokens)
+    if wanted:
+        found = resolve_embeds(wanted) if resolve_embeds is not None else {}
+        failed = embeds.render_blocks(tokens, found, stack, render_nested)
+    return _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env), resolved, failed
 
 
 def markdownify(
@@ -139,9 +184,16 @@ def markdownify(
     resolve_citations: CitationResolver | None = None,
     *,
     math_preamble: str = "",
+    resolve_embeds: EmbedResolver | None = None,
 ) -> str:
     """The editor's preview: the rendering as it will be stored, with problems listed on top."""
-    return preview(text, resolve_wikilinks, resolve_citations, math_preamble=math_preamble)[0]
+    return preview(
+        text,
+        resolve_wikilinks,
+        resolve_citations,
+        math_preamble=math_preamble,
+        resolve_embeds=resolve_embeds,
+    )[0]
 
 
 def preview(
@@ -150,11 +202,16 @@ def preview(
     resolve_citations: CitationResolver | None = None,
     *,
     math_preamble: str = "",
+    resolve_embeds: EmbedResolver | None = None,
 ) -> tuple[str, Rendered | None]:
     """The preview's HTML and the rendering it shows (None when the text was refused)."""
     try:
         rendered = render_markdown(
-            text, resolve_wikilinks, resolve_citations, math_preamble=math_preamble
+            text,
+            resolve_wikilinks,
+            resolve_citations,
+            math_preamble=math_preamble,
+            resolve_embeds=resolve_embeds,
         )
     except MarkdownTooLarge as error:
         return _problem_list([str(error)]), None
@@ -250,6 +307,10 @@ def _build_markdown() -> MarkdownIt:
     md.core.ruler.push("math_prepare", math.prepare)
     md.inline.ruler.before("link", "citation", citations.bracket_rule)
     md.inline.ruler.push("citation_narrative", citations.narrative_rule)
+    md.inline.ruler.before("image", "embed", embeds.inline_rule)
+    md.core.ruler.push("embeds", embeds.to_blocks)
+    md.core.ruler.push("figures", figures.apply)
+    md.core.ruler.push("sidenotes", sidenotes.collect)
     md.core.ruler.push("heading_ids", headings.assign_ids)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
@@ -267,6 +328,16 @@ def _build_markdown() -> MarkdownIt:
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("footnote_anchor_name", _footnote_anchor_name)
+    md.add_render_rule("embed_block", lambda self, t, i, o, env: embeds.render(t, i, env))
+    md.add_render_rule("figure_open", lambda self, t, i, o, env: figures.render_figure_open(t, i))
+    md.add_render_rule(
+        "image",
+        lambda self, t, i, o, env: figures.render_image(
+            t, i, self.renderInlineAsText(t[i].children or [], o, env), env
+        ),
+    )
+    md.renderer.rules["footnote_ref_plain"] = md.renderer.rules["footnote_ref"]
+    md.add_render_rule("footnote_ref", sidenotes.render_reference)
     return md
 
 

@@ -23,6 +23,8 @@ SUMMARY_MAX_CHARS = 300
 WORDS_PER_MINUTE = 230
 TOC_MIN_HEADINGS = 3
 TOC_LEVELS = range(2, 5)
+# ![[note]] inside ![[note]] inside ...: past this depth an embed shows as a link.
+MAX_EMBED_DEPTH = 3
 
 # Reading-time weights, in words of prose: a line of code is read about as
 # fast as four words, an inline formula as three, a display formula as twenty.
@@ -61,6 +63,25 @@ class CitedWork:
 
 
 @dataclass(frozen=True)
+class EmbedSource:
+    """A published post another one embeds: its Markdown is rendered in place, at save time."""
+
+    pk: int
+    title: str
+    url: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the renderer needs to know of a local image: its size, and smaller copies."""
+
+    width: int
+    height: int
+    srcset: tuple[tuple[str, int], ...] = ()  # (url, width) of each smaller copy
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: str
     toc_html: str
@@ -76,7 +97,10 @@ class Rendered:
     duplicated_labels: tuple[str, ...] = ()
     citations: tuple[str, ...] = ()  # every key cited, in order of first citation
     unknown_citations: tuple[str, ...] = ()
+    embeds: tuple[str, ...] = ()  # targets embedded with ![[…]] (resolved or not)
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]
 CitationResolver = Callable[[Sequence[str]], Mapping[str, CitedWork]]
+EmbedResolver = Callable[[Sequence[str]], Mapping[str, EmbedSource]]
+ImageResolver = Callable[[Sequence[str]], Mapping[str, ImageInfo]]

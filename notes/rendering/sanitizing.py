@@ -23,12 +23,13 @@ import nh3
 from pygments.token import STANDARD_TYPES
 
 from notes.rendering import katex_styles
+from notes.rendering.figures import WIDTH_CLASSES
 
 _TEXT_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div",
     "section", "span", "a", "em", "strong", "s", "sup", "code", "pre", "ul", "ol",
     "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td", "img",
-    "input",
+    "input", "figure", "figcaption",
 }  # fmt: skip
 
 _MATHML_TAGS = {
@@ -74,8 +75,8 @@ ALLOWED_TAGS = frozenset(_TEXT_TAGS | _MATHML_TAGS | _KATEX_TAGS)
 _HEADING_ATTRIBUTES = {"id"}
 _ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title", "id", "aria-label"},
-    "img": {"src", "alt", "title"},
-    "span": {"title"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding", "srcset", "sizes"},
+    "span": {"title", "aria-hidden"},
     "pre": {"data-lang"},
     "li": {"id"},
     "section": {"aria-labelledby"},
@@ -144,8 +145,11 @@ ADMONITION_KINDS = (
 _CLASSES: dict[str, set[str]] = {
     "a": {"anchor", "wikilink", "wikilink-broken", "footnote-backref", "eqref", "cite-ref"},
     "span": {"math", "math-inline", "math-display", "math-error", "katex", "wikilink-broken"}
-    | {"eqref-broken", "cite", "cite-unknown"}
+    | {"eqref-broken", "cite", "cite-unknown", "sidenote", "sidenote-number"}
     | _PYGMENTS_CLASSES,
+    "img": set(WIDTH_CLASSES),
+    "figure": {"figure", *WIDTH_CLASSES},
+    "p": {"markdown-alert-title", "admonition-title", "embed-source"},
     "div": {
         "math",
         "math-display",
@@ -157,8 +161,10 @@ _CLASSES: dict[str, set[str]] = {
         "markdown-alert-caution",
         "admonition",
         *ADMONITION_KINDS,
+        "embed",
+        "embed-missing",
+        "embed-cycle",
     },
-    "p": {"markdown-alert-title", "admonition-title"},
     "pre": {"highlight"},
     "sup": {"footnote-ref"},
     "hr": {"footnotes-sep"},

@@ -29,6 +29,7 @@ class MarkdownPreviewView(View):
             Post.objects.resolve_wikilinks,
             Reference.objects.resolve_citations,
             math_preamble=SiteSettings.current().math_preamble,
+            resolve_embeds=Post.objects.resolve_embeds,
         )
         digest = MathStylesheet.keep(rendered.math_css) if rendered else ""
         if digest:

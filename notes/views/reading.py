@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 
-from notes import related
+from notes import graph, related
 from notes.citation import blog_posting, citation_for, highwire_tags, json_ld_script
 from notes.models import Link, Post, Series, SiteSettings, Tag
 
@@ -81,18 +81,26 @@ class PostDetailView(DetailView):
         # Exists rather than `target__in=published`: the post's few links are checked one by
         # one instead of the database listing every published post to compare with.
         published = Post.objects.published()
-        context["outgoing_links"] = (
+        outgoing = (
             Link.objects.filter(source=post)
             .filter(Exists(published.filter(pk=OuterRef("target"))))
             .select_related("target")
             .order_by("target__title")
         )
-        context["backlinks"] = (
+        incoming = (
             Link.objects.filter(target=post)
             .filter(Exists(published.filter(pk=OuterRef("source"))))
             .select_related("source")
             .order_by("-source__published_at")
         )
+        nav = related.navigation(post, outgoing, incoming)
+        context["outgoing_links"] = nav.see_also
+        context["backlinks"] = nav.linked_from
+        context["related_posts"] = nav.related
+        context["neighbours"] = nav.neighbours
+        local = graph.local_graph(post)
+        label = "This post, the posts it links with, and theirs"
+        context["local_graph_svg"] = graph.svg(local, label=label, local=True) if local else ""
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
@@ -101,8 +109,6 @@ class PostDetailView(DetailView):
             context["citation"] = citation_for(post, url, site, timezone.localdate())
             context["highwire_tags"] = highwire_tags(post, url, site)
             context["has_references"] = bool(post.reference_id) or post.cites
-        context["related_posts"] = related.related_posts(post)
-        context["neighbours"] = related.chronological_neighbours(post)
         context["series_place"] = related.series_place(post)
         return context
 

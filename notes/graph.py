@@ -1,0 +1,257 @@
+"""The graph of the notes: published posts as nodes, cross-links between them as edges, laid out
+on the server (networkx) and drawn as an SVG that works with no script.
+
+The layout is the slow part, so it is cached under a digest of the graph's shape (its nodes and
+edges): editing a post's text leaves the drawing alone; adding a link or a post lays it out
+again. A fixed seed keeps the same shape in the same place between layouts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import networkx as nx
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils.safestring import SafeString, mark_safe
+
+from notes.models import Link, Post, Tag, id_list
+
+SEED = 7
+SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
+LOCAL_SIZE = 600
+LOCAL_CAP = 24  # posts on a post's local graph, itself included
+LABELLED = 25  # the most linked posts carry their title on the whole graph
+LOCAL_LABELLED = 10
+COLOURS = 8  # classes g-c0 … g-c7 in connections.css; a tag's is fixed by its id
+# networkx's force layout costs about n² per round: 50 rounds of 400 posts take ~1 s. Past
+# that it starts from the spectral layout (an eigenvector problem on the sparse graph, 1.6 s
+# for 10,000 posts) and gets as many rounds as that budget buys; past SPECTRAL_ONLY, none
+# (one round of 10,000 posts alone takes ~10 s). See README, "Performance".
+FORCE_LIMIT = 400
+FORCE_ROUNDS = 50
+SPECTRAL_ONLY = 3000
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Node:
+    pk: int
+    title: str
+    url: str
+    x: float
+    y: float
+    r: float
+    colour: int | None  # index of the first tag's colour; None: no tag
+    label: bool
+    centre: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    source: int
+    target: int
+
+
+@dataclass(frozen=True)
+class Drawing:
+    nodes: list[Node]
+    edges: list[Edge]
+    size: int
+    tags: list[Tag]
+
+    @property
+    def view_box(self) -> str:
+        bottom = max((node.y for node in self.nodes), default=0) + self.size * 0.05
+        return f"0 0 {self.size} {round(max(bottom, self.size * 0.3))}"
+
+
+def site_graph(tag: Tag | None = None) -> Drawing:
+    """Every published post (carrying `tag`, if given) and the links among them."""
+    posts = Post.objects.published()
+    if tag is not None:
+        posts = posts.filter(tags=tag)
+    rows = list(posts.order_by("pk").values_list("pk", "title", "slug"))
+    # Every link, kept when both ends are drawn: reading them all is faster than asking the
+    # database to check both ends against the published posts (2.4 s at 3,000 posts on SQLite).
+    drawn = {pk for pk, _, _ in rows}
+    pairs = Link.objects.order_by().values_list("source_id", "target_id")
+    edges = sorted((s, t) for s, t in pairs if s in drawn and t in drawn)
+    return _draw(rows, edges, SIZE, labelled=LABELLED)
+
+
+def local_graph(post: Post, cap: int = LOCAL_CAP) -> Drawing | None:
+    """`post`, the published posts it links with, and theirs (two hops), `cap` posts at most:
+    all of the first hop that fit, then the best-connected of the second."""
+    published = Post.objects.published()
+    first = _neighbours({post.pk}, published) - {post.pk}
+    if not first:
+        return None
+    chosen = [post.pk, *sorted(first)[: cap - 1]]
+    if len(chosen) < cap:
+        around = Counter(_neighbour_pairs(set(chosen), published))
+        second = [pk for pk, _ in sorted(around.items(), key=lambda kv: (-kv[1], kv[0]))]
+        chosen += [pk for pk in second if pk not in chosen][: cap - len(chosen)]
+    rows = list(published.filter(pk__in=chosen).order_by("pk").values_list("pk", "title", "slug"))
+    if post.pk not in {pk for pk, _, _ in rows}:  # staff previewing a draft
+        rows.append((post.pk, post.title, post.slug))
+    edges = _edges_among([pk for pk, _, _ in rows])
+    return _draw(rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk)
+
+
+def _neighbours(ids: set[int], published) -> set[int]:
+    return set(_neighbour_pairs(ids, published)) | ids
+
+
+def _neighbour_pairs(ids: set[int], published) -> list[int]:
+    """Each published post linked with one of `ids`, once per link (one query)."""
+    pairs = Link.objects.filter(
+        Q(source__in=ids, target__in=published) | Q(target__in=ids, source__in=published)
+    ).values_list("source_id", "target_id")
+    found = [target if source in ids else source for source, target in pairs]
+    return [pk for pk in found if pk not in ids]
+
+
+def _edges_among(ids: list[int]) -> list[tuple[int, int]]:
+    if not ids:
+        return []
+    wanted = set(ids)
+    pairs = Link.objects.filter(source__in=id_list(ids)).values_list("source_id", "target_id")
+    return sorted({(s, t) for s, t in pairs if t in wanted})
+
+
+def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -> Drawing:
+    ids = [pk for pk, _, _ in rows]
+    positions = _layout(ids, edges, size)
+    backlinks = Counter(target for _, target in edges)
+    colours, tags = _first_tags(ids)
+    ranked = sorted(ids, key=lambda pk: (-backlinks[pk], pk))
+    shown = set(ranked[:labelled]) | ({centre} if centre else set())
+    nodes = []
+    for pk, title, slug in rows:
+        x, y = positions[pk]
+        nodes.append(
+            Node(
+                pk=pk,
+                title=title,
+                url=Post(slug=slug).get_absolute_url(),
+                x=x,
+                y=y,
+                r=round((3 + 2.2 * math.sqrt(backlinks[pk])) * (1 if size == SIZE else 1.4), 1),
+                colour=colours.get(pk),
+                label=pk in shown,
+                centre=pk == centre,
+            )
+        )
+    lines = [Edge(*positions[s], *positions[t], source=s, target=t) for s, t in edges]
+    return Drawing(nodes=nodes, edges=lines, size=size, tags=tags)
+
+
+def _first_tags(ids: list[int]) -> tuple[dict[int, int], list[Tag]]:
+    """Each post's first tag's colour (tags by name), and those tags, in one query. A tag's
+    colour comes from its id, so it is the same on every drawing."""
+    through = Post.tags.through.objects.filter(post_id__in=id_list(ids)).order_by(
+        "post_id", "tag__name"
+    )
+    first: dict[int, Tag] = {}
+    for post_id, tag_id, name, slug in through.values_list(
+        "post_id", "tag_id", "tag__name", "tag__slug"
+    ):
+        if post_id not in first:
+            first[post_id] = Tag(pk=tag_id, name=name, slug=slug)
+    tags = sorted({tag.pk: tag for tag in first.values()}.values(), key=lambda t: t.name.lower())
+    for tag in tags:
+        tag.colour = tag.pk % COLOURS
+    return {post: tag.pk % COLOURS for post, tag in first.items()}, tags
+
+
+def _layout(
+    ids: list[int], edges: list[tuple[int, int]], size: int
+) -> dict[int, tuple[float, float]]:
+    digest = hashlib.sha256(repr((ids, edges, size)).encode()).hexdigest()[:32]
+    key = f"kb:graph-layout:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = layout(ids, edges, size)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def layout(
+    ids: list[int], edges: list[tuple[int, int]], size: int
+) -> dict[int, tuple[float, float]]:
+    """Positions inside a `size` square, with a margin for labels; the same for the same graph."""
+    if not ids:
+        return {}
+    graph = nx.Graph()
+    graph.add_nodes_from(ids)
+    graph.add_edges_from(edges)
+    count = len(ids)
+    if count == 1:
+        raw = {ids[0]: (0.0, 0.0)}
+    elif count <= FORCE_LIMIT:
+        raw = nx.spring_layout(graph, seed=SEED, iterations=FORCE_ROUNDS, method="force")
+    else:
+        raw = nx.spectral_layout(graph)
+        rounds = FORCE_ROUNDS * FORCE_LIMIT**2 // count**2
+        if count <= SPECTRAL_ONLY and rounds:
+            raw = nx.spring_layout(graph, pos=raw, seed=SEED, iterations=rounds, method="force")
+    return _fit(raw, size)
+
+
+def _fit(raw, size: int) -> dict[int, tuple[float, float]]:
+    """Scale to `size` wide, keeping the shape; a flat graph makes a shorter drawing (down to
+    half as tall), so it is not a thin band in a big empty square. The margins leave room for
+    the labels, which are centred on their dots."""
+    xs = [float(p[0]) for p in raw.values()]
+    ys = [float(p[1]) for p in raw.values()]
+    left, low = min(xs), min(ys)
+    side, top = size * 0.14, size * 0.05
+    span_x = (max(xs) - left) or 1.0
+    span_y = (max(ys) - low) or 1.0
+    scale = (size - 2 * side) / span_x
+    height = min(max(span_y * scale, size * 0.5 - 2 * top), size - 2 * top)
+    scale_y = height / span_y
+    return {
+        pk: (round(side + (x - left) * scale, 1), round(top + (y - low) * scale_y, 1))
+        for pk, x, y in zip(raw, xs, ys, strict=True)
+    }
+
+
+def svg(drawing: Drawing, *, label: str, local: bool = False) -> SafeString:
+    """The drawing as inline SVG. Built here rather than in a template: the whole graph has
+    tens of thousands of numbers, which the template engine would localize one by one."""
+    esc = html.escape
+    lines = "".join(
+        f'<line x1="{e.x1}" y1="{e.y1}" x2="{e.x2}" y2="{e.y2}" data-s="{e.source}" '
+        f'data-t="{e.target}"/>'
+        for e in drawing.edges
+    )
+    limit = 30 if local else 36
+    nodes = []
+    for n in drawing.nodes:
+        kind = "graph-node" + (f" g-c{n.colour}" if n.colour is not None else "")
+        kind += " graph-centre" if n.centre else ""
+        current = ' aria-current="page"' if n.centre else ""
+        title = n.title if len(n.title) <= limit else n.title[: limit - 1] + "…"
+        text = (
+            f'<text x="{n.x}" y="{n.y}" dy="-{n.r + 4:.0f}">{esc(title)}</text>' if n.label else ""
+        )
+        nodes.append(
+            f'<a href="{esc(n.url)}" data-pk="{n.pk}" class="{kind}"{current}>'
+            f'<title>{esc(n.title)}</title><circle cx="{n.x}" cy="{n.y}" r="{n.r}"/>{text}</a>'
+        )
+    classes = "graph-svg graph-local" if local else "graph-svg"
+    return mark_safe(
+        f'<svg class="{classes}" viewBox="{drawing.view_box}" role="group" '
+        f'aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f'<g class="graph-edges">{lines}</g><g class="graph-nodes">{"".join(nodes)}</g></svg>'
+    )
