@@ -36,7 +36,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from vocabulary import ML_WORDS  # noqa: E402
 
-from notes.importers import import_markdown  # noqa: E402
+from notes.importing import import_markdown  # noqa: E402
 from notes.models import Link, Post  # noqa: E402
 
 

@@ -72,7 +72,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from vocabulary import CLUSTERS, RARE, VOCABULARY  # noqa: E402
 
-from notes.importers import import_markdown  # noqa: E402
+from notes.importing import import_markdown  # noqa: E402
 from notes.models import Post, Tag  # noqa: E402
 
 WSGI_APP = "kb.wsgi:application"

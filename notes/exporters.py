@@ -1,6 +1,6 @@
 """Taking everything out: every post as `<slug>.md` with front matter, plus the media files.
 
-The files read back through `notes.importers` into the same posts, and exporting again gives
+The files read back through `notes.importing` into the same posts, and exporting again gives
 the same bytes: keys come in a fixed order, lists are sorted, times keep their microseconds.
 """
 
@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from notes import frontmatter
-from notes.importers import EXPORT_MEDIA_DIR
+from notes.importing import EXPORT_MEDIA_DIR
 from notes.models import Post
 
 Write = Callable[[str, bytes], None]

@@ -23,9 +23,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from notes import backup, importers
+from notes import backup
 from notes.exporters import export_to_directory
-from notes.importers import InvalidImport, import_feed, import_markdown
+from notes.importing import InvalidImport, feeds, import_feed, import_markdown
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.views import admin_import
 from tests.factories import link, make_draft, make_post, make_tag, make_user
@@ -464,7 +464,7 @@ class TestImportingFeeds:
             threading.Thread(target=server.serve_forever, daemon=True).start()
             url = f"http://127.0.0.1:{server.server_port}/rss2.xml"
             call_command("import_feed", url)
-            monkeypatch.setattr(importers, "MAX_FEED_BYTES", 500)
+            monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 500)
             with pytest.raises(CommandError, match="larger than 500 bytes"):
                 call_command("import_feed", url.replace("rss2", "atom"))
             server.shutdown()

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from notes.exporters import export_to_zip
-from notes.importers import (
+from notes.importing import (
     MEDIA_EXTENSIONS,
     ImportReport,
     InvalidImport,

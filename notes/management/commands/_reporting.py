@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from notes.importers import ImportReport, InvalidImport, Progress
+from notes.importing import ImportReport, InvalidImport, Progress
 
 PROGRESS_EVERY = 500
 

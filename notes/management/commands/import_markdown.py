@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from notes.importers import InvalidImport, import_markdown
+from notes.importing import InvalidImport, import_markdown
 from notes.management.commands._reporting import (
     default_author,
     progress_printer,
