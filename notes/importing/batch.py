@@ -34,27 +34,49 @@ def check_together(posts: list[PostData]) -> list[Problem]:
     return problems
 
 
-def link_by_slug(posts: list[PostData]) -> None:
+def link_by_slug(posts: list[PostData]) -> list[Problem]:
     """Rewrite wikilinks that name a note by file name or alias, as Obsidian allows, to name its
-    slug; the label keeps what the author wrote. Links that already resolve are left alone."""
+    slug; the label keeps what the author wrote. Links that already resolve are left alone.
+    Returns a note for each link that leads to no post, here or already in kb."""
     resolves = {d.slug for d in posts} | {d.title.lower() for d in posts}
     other_names: dict[str, str] = {}
     for data in posts:
         for name in [data.name, *data.aliases]:
             other_names.setdefault(name.lower(), data.slug)
+    unresolved: list[tuple[PostData, str]] = []
 
-    def relink(match: re.Match[str]) -> str:
+    def relink(data: PostData, match: re.Match[str]) -> str:
         target, anchor, label = match.group(1).strip(), match.group(2), match.group(3)
         if not target or target in resolves or target.lower() in resolves:
             return match.group(0)
         slug = other_names.get(target.lower())
         if slug is None:
+            unresolved.append((data, target))
             return match.group(0)
         return f"[[{slug}{anchor}{label or '|' + target}]]"
 
     for data in posts:
         if "[[" in data.body:
-            data.body = outside_code(data.body, lambda prose: WIKILINK.sub(relink, prose))
+            data.body = outside_code(
+                data.body, lambda prose, data=data: WIKILINK.sub(lambda m: relink(data, m), prose)
+            )
+    return _unresolved_notes(unresolved)
+
+
+def _unresolved_notes(unresolved: list[tuple[PostData, str]]) -> list[Problem]:
+    targets = sorted({target for _, target in unresolved})
+    known: set[str] = set()
+    for start in range(0, len(targets), 400):
+        chunk = targets[start : start + 400]
+        rows = Post.objects.filter(slug__in=chunk) | Post.objects.filter(title__in=chunk)
+        for slug, title in rows.values_list("slug", "title"):
+            known |= {slug, title}
+    lowered = {name.lower() for name in known}
+    return [
+        Problem(data.path, f"the link to {target!r} leads to no post")
+        for data, target in unresolved
+        if target not in known and target.lower() not in lowered
+    ]
 
 
 def targets_first(posts: list[PostData]) -> list[PostData]:

@@ -18,6 +18,7 @@ class MarkdownFile:
     path: Path
     root: Path  # relative media paths may not leave it
     label: str  # how reports name the file
+    draft: bool = False  # found where a site keeps its drafts (Jekyll's `_drafts/`)
 
 
 def find_markdown_files(paths: Iterable[Path]) -> list[MarkdownFile]:
@@ -39,17 +40,26 @@ def find_markdown_files(paths: Iterable[Path]) -> list[MarkdownFile]:
 def outside_code(markdown: str, change: Callable[[str], str]) -> str:
     """`markdown` with `change` applied to its prose only: fenced blocks and `code spans` are
     passed through untouched, since tags and links written there are examples, not links."""
+    return for_prose(markdown, lambda prose, line: change(prose))
+
+
+def for_prose(markdown: str, change: Callable[[str, int], str]) -> str:
+    """Like `outside_code`, and `change` is also told the 0-based line of `markdown` on which
+    each piece of prose starts, so what it reports can name the line."""
     out: list[str] = []
     prose: list[str] = []
     fence: str | None = None
+    line_number = 0
 
     def flush() -> None:
         text = "".join(prose)
+        start = line_number - text.count("\n")
         pieces, last = [], 0
         for match in _INLINE_CODE.finditer(text):
-            pieces += [change(text[last : match.start()]), match.group(0)]
+            piece = text[last : match.start()]
+            pieces += [change(piece, start + text.count("\n", 0, last)), match.group(0)]
             last = match.end()
-        pieces.append(change(text[last:]))
+        pieces.append(change(text[last:], start + text.count("\n", 0, last)))
         out.append("".join(pieces))
         prose.clear()
 
@@ -65,6 +75,9 @@ def outside_code(markdown: str, change: Callable[[str], str]) -> str:
                 fence = None
         else:
             prose.append(line)
+        line_number += line.count("\n") or 1
+    if prose and not prose[-1].endswith("\n"):
+        line_number -= 1
     flush()
     return "".join(out)
 

@@ -4,22 +4,26 @@ address, and copied there when the import is written."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 
-from notes.importing.files import MarkdownFile, outside_code
+from notes.importing.files import MarkdownFile, for_prose
 from notes.importing.posts import MediaFile
+from notes.importing.translation import Translation
 
 # Files a post may embed or link to by relative path. SVG is left out: it can carry scripts and
 # media is served from the site's own origin.
 MEDIA_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".pdf"})
+REFUSED_EXTENSIONS = frozenset({".svg", ".svgz", ".html", ".htm", ".js"})
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
 # Where media goes in an export; importing an export puts each file back under the same name.
 EXPORT_MEDIA_DIR = "media"
@@ -30,6 +34,8 @@ _MD_LINK = re.compile(
     r"(?P<dest><[^<>\n]+>|[^\s()<>]+)"
     r"(?P<tail>(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'))?[ \t]*\))"
 )
+
+_HTML_IMAGE = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])([^"'<>\n]+)\2""", re.IGNORECASE)
 
 
 def index_media(root: Path) -> dict[str, list[Path]]:
@@ -42,48 +48,95 @@ def index_media(root: Path) -> dict[str, list[Path]]:
 
 
 def embed_media(
-    body: str, source: MarkdownFile, media_index: dict[str, list[Path]]
+    body: str,
+    source: MarkdownFile,
+    media_index: dict[str, list[Path]],
+    *,
+    static_roots: Sequence[Path] = (),
+    translation: Translation | None = None,
 ) -> tuple[str, list[MediaFile]]:
-    """The body with relative links to media rewritten to the media storage's URLs, and the
-    files to copy there. Links to missing files are left as written."""
+    """The body with links to media rewritten to the media storage's URLs, and the files to copy
+    there. Relative paths are looked up beside the file, at the root and by name; paths from
+    `/` in `static_roots` (a site's static folders). Links to missing or refused files are left
+    as written, and noted in `translation`."""
     media: dict[str, MediaFile] = {}
+    root = source.root.resolve()
 
-    def locate(reference: str) -> MediaFile | None:
+    def note(line: int, reason: str) -> None:
+        if translation is not None:
+            translation.note(line, reason)
+
+    def locate(reference: str, line: int, image: bool) -> MediaFile | None:
         parts = urlsplit(reference)
-        if parts.scheme or parts.netloc or reference.startswith(("/", "#")):
+        if parts.scheme or parts.netloc or reference.startswith("#") or not parts.path:
             return None
+        if reference.startswith(settings.MEDIA_URL) and settings.MEDIA_URL.startswith("/"):
+            return None  # already in kb's media
         relative = unquote(parts.path)
-        if Path(relative).suffix.lower() not in MEDIA_EXTENSIONS:
+        suffix = Path(relative).suffix.lower()
+        if suffix in REFUSED_EXTENSIONS:
+            note(
+                line, f"{relative}: {suffix[1:].upper()} files are refused (they can carry scripts)"
+            )
             return None
-        root = source.root.resolve()
-        candidates = [source.path.parent / relative, source.root / relative]
-        candidates += media_index.get(Path(relative).name.lower(), [])
+        if suffix not in MEDIA_EXTENSIONS:
+            if image and suffix:
+                note(line, f"{relative}: not an image kb accepts")
+            return None
+        if relative.startswith("/"):
+            candidates = [base / relative.lstrip("/") for base in static_roots]
+        else:
+            candidates = [source.path.parent / relative, source.root / relative]
+            candidates += media_index.get(Path(relative).name.lower(), [])
         for candidate in candidates:
             path = candidate.resolve()
             if path.is_relative_to(root) and path.is_file():
                 if path.stat().st_size > MAX_MEDIA_BYTES:
+                    note(line, f"{relative}: larger than {MAX_MEDIA_BYTES // 2**20} MB")
                     return None
                 found = MediaFile(path, _storage_name(path, root))
                 media[found.name] = found
+                if translation is not None:
+                    translation.counts["images"] += 1
                 return found
+        if not relative.startswith("/") or static_roots:
+            note(line, f"{relative}: file not found")
         return None
 
-    def link(match: re.Match[str]) -> str:
+    def link(match: re.Match[str], line: int) -> str:
         dest = match.group("dest")
-        found = locate(dest.strip("<>"))
+        found = locate(dest.strip("<>"), line, match.group("head").startswith("!"))
         if found is None:
             return match.group(0)
         return match.group("head") + default_storage.url(found.name) + match.group("tail")
 
-    def embed(match: re.Match[str]) -> str:
-        found = locate(match.group(1).strip())
+    def html_image(match: re.Match[str], line: int) -> str:
+        found = locate(html.unescape(match.group(3)), line, True)
+        if found is None:
+            return match.group(0)
+        return match.group(1) + match.group(2) + default_storage.url(found.name) + match.group(2)
+
+    def embed(match: re.Match[str], line: int) -> str:
+        found = locate(match.group(1).strip(), line, True)
         if found is None:
             return match.group(0)
         label = (match.group(2) or "").strip()
-        alt = Path(match.group(1)).stem if not label or label.isdigit() else label
-        return f"![{alt}]({default_storage.url(found.name)})"
+        size = re.fullmatch(r"(\d{1,4})(?:x\d{1,4})?", label)
+        alt = Path(match.group(1)).stem if not label or size else label
+        width = f"{{width={size.group(1)}}}" if size else ""
+        return f"![{alt}]({default_storage.url(found.name)}){width}"
 
-    body = outside_code(body, lambda prose: _MD_LINK.sub(link, _EMBED.sub(embed, prose)))
+    def change(prose: str, start: int) -> str:
+        def at(pattern: re.Pattern[str], replace):
+            return lambda text: pattern.sub(
+                lambda m: replace(m, start + text.count("\n", 0, m.start())), text
+            )
+
+        for step in (at(_EMBED, embed), at(_MD_LINK, link), at(_HTML_IMAGE, html_image)):
+            prose = step(prose)
+        return prose
+
+    body = for_prose(body, change)
     return body, list(media.values())
 
 

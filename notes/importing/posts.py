@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from notes.models import Post, Tag, UpdateNote
 
@@ -49,6 +50,10 @@ class PostData:
     feed_entry_id: str = ""
     name: str = ""  # the file name without extension, which Obsidian links by
     media: list[MediaFile] = field(default_factory=list)
+    # Addresses the post had where it came from, which will redirect to it.
+    redirects: list[str] = field(default_factory=list)
+    # What translating the file's dialect carried over and what it could not (a Translation).
+    translation: Any = None
 
 
 class Invalid(Exception):

@@ -3,6 +3,7 @@ and the totals."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,10 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # The site the files came from, and what translating them carried over: "formulas",
+    # "links", "images", "figure captions"... counted over every file.
+    site: str = ""
+    translated: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         verb = "would be " if self.dry_run else ""
@@ -45,3 +50,12 @@ class ImportReport:
             f"{len(self.created)} {verb}created, {len(self.updated)} {verb}updated, "
             f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped"
         )
+
+    def totals(self) -> str:
+        """One line of what the import carried over, for the command and the Import page."""
+        posts = len(self.created) + len(self.updated) + len(self.unchanged)
+        parts = [f"{posts} posts"]
+        parts += [f"{count} {name}" for name, count in sorted(self.translated.items()) if count]
+        parts.append(f"{len(self.warnings)} warnings")
+        where = f"{self.site.capitalize()} site: " if self.site else ""
+        return where + ", ".join(parts)

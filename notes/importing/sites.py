@@ -1,65 +1,127 @@
-"""Importing a folder of Markdown: the entry point that finds the files, reads and checks them
-all, and only then writes."""
+"""Recognising what a folder is (a Jekyll site, a Hugo site, an Obsidian vault or a plain folder
+of Markdown) and which of its files are posts."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import json
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from notes.importing.batch import check_together, link_by_slug, series_conflicts, targets_first
-from notes.importing.files import find_markdown_files
-from notes.importing.media import index_media
-from notes.importing.posts import Invalid, PostData
-from notes.importing.reading import read_markdown_file
-from notes.importing.report import ImportReport, Problem, Progress
-from notes.importing.writing import run
+from notes import frontmatter
+from notes.importing.files import MarkdownFile
+from notes.importing.report import Problem
+
+JEKYLL, HUGO, OBSIDIAN, FOLDER = "jekyll", "hugo", "obsidian", "folder"
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+_HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml")
+_HUGO_CONFIGS += ("config.yml", "config.json", "config/_default/hugo.toml")
+_HUGO_CONFIGS += ("config/_default/config.toml", "config/_default/hugo.yaml")
+_NOT_POSTS = frozenset({"readme", "license", "changelog", "contributing", "_index"})
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
-def import_markdown(
-    paths: Iterable[Path],
-    *,
-    author,
-    skip_invalid: bool = False,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportReport:
-    """Import Markdown files and folders; posts are matched to existing ones by slug.
+@dataclass
+class Site:
+    kind: str
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    files: list[MarkdownFile] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    # Where a path written from `/` (an asset, a static file) is looked up.
+    static_roots: list[Path] = field(default_factory=list)
 
-    `author` writes the posts whose front matter names nobody (None: every file must name one).
-    Raises `InvalidImport`, having written nothing, when any file is invalid, unless
-    `skip_invalid` is set.
-    """
-    paths = [Path(p) for p in paths]
-    files = find_markdown_files(paths)
-    # Only folders given are searched for media by name; a lone file's folder may be $HOME.
-    media_indexes = defaultdict(dict, {p: index_media(p) for p in paths if p.is_dir()})
-    posts: list[PostData] = []
-    problems: list[Problem] = []
-    for source in files:
+    @property
+    def base_path(self) -> str:
+        """The path the site was served under (Jekyll's `baseurl`, the path of Hugo's
+        `baseURL`), without a trailing slash; "" at the root of its domain."""
+        if self.kind == JEKYLL:
+            base = str(self.config.get("baseurl") or "")
+        elif self.kind == HUGO:
+            base = str(self.config.get("baseURL") or self.config.get("baseurl") or "")
+            base = "/" + base.split("://", 1)[-1].partition("/")[2] if "://" in base else base
+        else:
+            return ""
+        return "/" + base.strip("/") if base.strip("/") else ""
+
+
+def recognise(root: Path) -> Site:
+    """What `root` is, with its posts found. Config files that can't be read are noted and the
+    site is read with defaults."""
+    site = Site(kind=FOLDER, root=root)
+    if (
+        _exists(root / "_config.yml")
+        or _exists(root / "_config.yaml")
+        or (root / "_posts").is_dir()
+    ):
+        site.kind = JEKYLL
+        site.config = _config(root, ("_config.yml", "_config.yaml"), site)
+        site.static_roots = [root]
+        folders = [("_posts", False), ("_drafts", True)]
+        site.files = [f for name, draft in folders for f in _markdown_in(root / name, site, draft)]
+    elif (root / "content").is_dir() and any(_exists(root / name) for name in _HUGO_CONFIGS):
+        site.kind = HUGO
+        site.config = _config(root, _HUGO_CONFIGS, site)
+        site.static_roots = [root / "static", root / "assets"]
+        site.files = _markdown_in(root / "content", site)
+    elif (root / ".obsidian").is_dir():
+        site.kind = OBSIDIAN
+        site.static_roots = [root]
+        site.files = _markdown_in(root, site, skip_names=False)
+    else:
+        site.files = _markdown_in(root, site, skip_names=False)
+    return site
+
+
+def _exists(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _config(root: Path, names: tuple[str, ...], site: Site) -> dict[str, Any]:
+    for name in names:
+        path = root / name
+        if not _exists(path):
+            continue
         try:
-            posts.append(read_markdown_file(source, media_indexes[source.root]))
-        except Invalid as exc:
-            problems.append(Problem(source.label, exc.reason, exc.line))
-    together = check_together(posts)
-    bad = {p.path for p in together}
-    problems += together
-    posts = [d for d in posts if d.path not in bad]
-    if author is None:
-        problems += [
-            Problem(d.path, "no author: name one in the front matter or pass an author")
-            for d in posts
-            if d.author is None
-        ]
-    link_by_slug(posts)
-    problems += series_conflicts(posts)
-    bad = {p.path for p in problems}
-    posts = targets_first([d for d in posts if d.path not in bad])
-    return run(
-        posts,
-        problems,
-        author=author,
-        skip_invalid=skip_invalid,
-        dry_run=dry_run,
-        progress=progress,
-    )
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise ValueError("the file is larger than 1 MB")
+            text = frontmatter.decode(path.read_bytes())
+            if path.suffix == ".toml":
+                value = tomllib.loads(text)
+            elif path.suffix == ".json":
+                value = json.loads(text)
+            else:
+                # Through the front-matter reader, so a config gets the same guards.
+                value = frontmatter.parse(f"---\n{text}\n---\n").meta
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+            site.skipped.append(Problem(name, f"the site's configuration can't be read: {exc}"))
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {}
+
+
+def _markdown_in(
+    folder: Path, site: Site, draft: bool = False, *, skip_names: bool = True
+) -> list[MarkdownFile]:
+    """The Markdown files under `folder`, skipping hidden ones (`.obsidian/`, `.git/`), pages
+    that are not posts (README, `_index.md`) and files that lead outside the site."""
+    if not folder.is_dir():
+        return []
+    found = []
+    root = site.root.resolve()
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() not in MARKDOWN_SUFFIXES:
+            continue
+        relative = path.relative_to(site.root)
+        label = relative.as_posix()
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if skip_names and path.stem.lower() in _NOT_POSTS:
+            continue
+        if not path.resolve().is_relative_to(root):
+            site.skipped.append(Problem(label, "a link to a file outside the imported folder"))
+            continue
+        if path.is_file():
+            found.append(MarkdownFile(path, site.root, label, draft=draft))
+    return found

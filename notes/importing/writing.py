@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils.text import slugify
 
 from notes import services, site_state
 from notes.importing.media import copy_media
@@ -45,24 +43,44 @@ class Lookups:
         return found or Series.objects.create(title=title, slug=slug)
 
     def author(self, name: str | None):
-        """The user a file names, by username or full name; created without a password (so
-        unable to log in) when there is none, which keeps an export's authors on re-import."""
+        """The user a file names (checked to exist by `unknown_authors` before writing)."""
         if not name:
             return self.default_author
         if name not in self.users:
-            users = get_user_model().objects
-            found = users.filter(username=name).first()
-            if found is None:
-                first, _, last = name.partition(" ")
-                found = users.filter(first_name=first, last_name=last).first()
-            if found is None:
-                username = name if re.fullmatch(r"[\w.@+-]{1,150}", name) else slugify(name)
-                first, last = ("", "") if username == name else (first, last)
-                found = users.create_user(
-                    username=username or "author", first_name=first, last_name=last
-                )
-            self.users[name] = found
+            self.users[name] = find_user(name) or self.default_author
         return self.users[name]
+
+
+def find_user(name: str):
+    """The account a front-matter `author` means, by username or else by full name."""
+    users = get_user_model().objects
+    found = users.filter(username=name).first()
+    if found is None and " " in name.strip():
+        first, _, last = name.strip().partition(" ")
+        found = users.filter(first_name__iexact=first, last_name__iexact=last).first()
+    return found
+
+
+def unknown_authors(posts: list[PostData], default_author) -> tuple[list[Problem], list[Problem]]:
+    """Front-matter authors with no account. Accounts are never made up from a name: with a
+    default author the post is theirs (noted); without one the file is refused."""
+    problems, notes = [], []
+    known: dict[str, bool] = {}
+    for data in posts:
+        if data.author is None:
+            continue
+        if data.author not in known:
+            known[data.author] = find_user(data.author) is not None
+        if known[data.author]:
+            continue
+        if default_author is None:
+            reason = f"no user is called {data.author!r}; create the account or pass an author"
+            problems.append(Problem(data.path, reason))
+        else:
+            reason = f"no user is called {data.author!r}; the post is {default_author}'s"
+            notes.append(Problem(data.path, reason))
+            data.author = None
+    return problems, notes
 
 
 def _is_unchanged(post: Post, data: PostData, author) -> bool:
