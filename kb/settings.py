@@ -249,11 +249,13 @@ CACHES = {
 KB_PAGE_CACHE_SECONDS = int(env_str("KB_PAGE_CACHE_SECONDS", "0" if DEBUG else str(24 * 3600)))
 KB_PAGE_CACHE_SKIP = ["/admin/", "/healthz", f"/{MEDIA_URL}", f"/{STATIC_URL}"]
 
-# The site's identity, shown in the header, feeds and meta tags.
+# The site's identity, shown in the header, feeds and meta tags: defaults for what the author
+# can change in the admin (Site settings).
 KB_SITE_TITLE = env_str("KB_SITE_TITLE", "kb")
 KB_SITE_DESCRIPTION = env_str(
     "KB_SITE_DESCRIPTION", "Notes on machine learning: long-form articles and paper summaries."
 )
+KB_SITE_AUTHOR = env_str("KB_SITE_AUTHOR", "")
 KB_POSTS_PER_PAGE = 10
 # Search stems words in this language: a PostgreSQL text search configuration name. SQLite
 # stems English only. Run `manage.py reindex` after changing it.

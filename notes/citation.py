@@ -9,7 +9,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -48,10 +47,10 @@ def author_for_citation(post: Post) -> str:
     return post.author_name
 
 
-def citation_for(post: Post, url: str) -> Citation:
-    """The Cite-as line and BibTeX entry of a published post whose absolute address is `url`."""
+def citation_for(post: Post, url: str, site: str) -> Citation:
+    """The Cite-as line and BibTeX entry of a published post whose absolute address is `url`,
+    on the site called `site`."""
     published = post.published_at
-    site = settings.KB_SITE_TITLE
     author = author_for_citation(post)
     text = f"{author}. ({published:%b %Y}). {post.title}. {site}. {url}"
     fields = {
@@ -89,7 +88,7 @@ def _bibtex_escape(text: str) -> str:
     return "".join(_BIBTEX_ESCAPES.get(char, char) for char in text)
 
 
-def blog_posting(post: Post, url: str) -> dict[str, Any]:
+def blog_posting(post: Post, url: str, site: str) -> dict[str, Any]:
     """schema.org BlogPosting for a post, with `dateModified` from its update notes."""
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -99,7 +98,7 @@ def blog_posting(post: Post, url: str) -> dict[str, Any]:
         "url": url,
         "mainEntityOfPage": url,
         "author": {"@type": "Person", "name": post.author_name},
-        "publisher": {"@type": "Organization", "name": settings.KB_SITE_TITLE},
+        "publisher": {"@type": "Organization", "name": site},
         "keywords": [tag.name for tag in post.tags.all()],
     }
     if post.published_at:

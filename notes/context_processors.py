@@ -1,8 +1,10 @@
-from django.conf import settings
+from notes.models import SiteSettings
 
 
 def site(request):
+    settings = SiteSettings.for_request(request)
     return {
-        "site_title": settings.KB_SITE_TITLE,
-        "site_description": settings.KB_SITE_DESCRIPTION,
+        "site_title": settings.site_title,
+        "site_description": settings.site_description,
+        "site_settings": settings,
     }

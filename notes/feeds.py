@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
-from notes.models import Post, PostQuerySet, Tag
+from notes.models import Post, PostQuerySet, SiteSettings, Tag
 
 FEED_ITEMS = 20
 
@@ -56,11 +55,17 @@ class PostsFeed(Feed):
 
     feed_type = AtomWithContent
 
+    def get_feed(self, obj, request):
+        # Read once for the title and subtitle. The instance is shared between requests, but
+        # what it holds is the site's one settings row, the same for every reader.
+        self.site = SiteSettings.for_request(request)
+        return super().get_feed(obj, request)
+
     def title(self) -> str:
-        return settings.KB_SITE_TITLE
+        return self.site.site_title
 
     def subtitle(self) -> str:
-        return settings.KB_SITE_DESCRIPTION
+        return self.site.site_description
 
     # RSS calls the same line a description.
     description = subtitle
@@ -108,7 +113,7 @@ class TagFeed(PostsFeed):
         return Tag.objects.filter(posts__in=Post.objects.published()).distinct().get(slug=slug)
 
     def title(self, obj: Tag) -> str:
-        return f"{obj.name} · {settings.KB_SITE_TITLE}"
+        return f"{obj.name} · {self.site.site_title}"
 
     def subtitle(self, obj: Tag) -> str:
         return f"Posts tagged “{obj.name}”."

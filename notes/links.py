@@ -3,52 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.db.models import Q
-from django.db.models.functions import Lower
 
 from notes.models import Link, Post
-from notes.rendering import WikiTarget
-
-
-def _matching_posts(targets: Iterable[str]):
-    """Published posts whose slug or (case-insensitive) title is one of the targets."""
-    targets = [t for t in targets if t]
-    if not targets:
-        return Post.objects.none()
-    lowered = {t.lower() for t in targets}
-    return (
-        Post.objects.not_trashed()
-        .filter(status=Post.Status.PUBLISHED)
-        .annotate(title_lower=Lower("title"))
-        .filter(Q(slug__in=targets) | Q(title_lower__in=lowered))
-        .only("pk", "slug", "title")
-        .order_by()
-    )
-
-
-def _index(posts: Iterable[Post], targets: Sequence[str]) -> dict[str, Post]:
-    by_slug = {p.slug: p for p in posts}
-    by_title = {p.title.lower(): p for p in by_slug.values()}
-    found = {}
-    for target in targets:
-        post = by_slug.get(target) or by_title.get(target.lower())
-        if post is not None:
-            found[target] = post
-    return found
-
-
-def resolve_wikilinks(targets: Sequence[str]) -> dict[str, WikiTarget]:
-    """The renderer's resolver: one query for all of a post's wikilinks.
-
-    Only published posts resolve, so a draft's title never appears in public HTML; when the
-    draft is published, the posts naming it are re-rendered (see `posts_linking_to`).
-    """
-    posts = _index(_matching_posts(targets), targets)
-    return {
-        t: WikiTarget(title=p.title, url=p.get_absolute_url(), pk=p.pk) for t, p in posts.items()
-    }
 
 
 def sync_wikilinks(post: Post, target_ids: Iterable[int]) -> None:

@@ -438,13 +438,14 @@ def test_discovery_pages_cost_the_same_queries_however_many_posts(
     for i in range(rows):
         post = make_post(tags=tags, days_ago=i * 40, series=series, series_order=i + 1)
         UpdateNote.objects.create(post=post, date=datetime.date.today(), text="note")
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):  # the site settings, then every post
         assert client.get("/archive/").status_code == 200
-    # Per section (posts, tags, series): a count for the paginator, then the rows.
-    with django_assert_max_num_queries(7):
+    # Per section (posts, tags, series): a count for the paginator, then the rows; and the
+    # site settings, which every template is given.
+    with django_assert_max_num_queries(8):
         assert client.get("/sitemap.xml").status_code == 200
     for path in ["/index.json", "/llms.txt"]:
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(5):
             assert client.get(path).status_code == 200
 
 
@@ -462,5 +463,5 @@ def test_post_in_a_series_costs_the_same_queries_however_many_posts(
         link(other, post)
     # The post, its tags and update notes, links out and in, three for related posts,
     # older/newer, series.
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         assert client.get(post.get_absolute_url()).status_code == 200

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notes import trash
-from notes.models import Link, Post, Tag
+from notes.models import Link, Post, SiteSettings, Tag
 from tests.factories import admin_post_form, link, make_draft, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +235,53 @@ class TestPublishing:
         post.status = Post.Status.PUBLISHED
         post.save()
         assert post.published_at == first
+
+
+class TestSiteSettings:
+    """The site's name and description are the author's to change, without a shell."""
+
+    def test_a_fresh_site_reads_its_name_from_the_environment(self, client, settings):
+        settings.KB_SITE_TITLE = "Field notes"
+        make_post("Hello")
+        assert "<title>Field notes</title>" in client.get("/").text
+
+    def test_the_settings_page_is_the_one_row_and_changes_every_page_at_once(
+        self, staff_client, client
+    ):
+        post = make_post("Attention is all you need, annotated")
+        assert client.get("/").status_code == 200  # cached under the old name
+        response = staff_client.get("/admin/notes/sitesettings/")
+        assert response.status_code == 302
+        change_url = response["Location"]
+        assert staff_client.get(change_url).status_code == 200
+        response = staff_client.post(
+            change_url,
+            {
+                "title": "Ada's notebook",
+                "description": "What I read, worked through.",
+                "author_name": "Ada Lovelace",
+                "intro": "I write about *learning machines*.",
+                "math_preamble": "",
+            },
+        )
+        assert response.status_code == 302
+        home = client.get("/").text
+        assert "<title>Ada&#x27;s notebook</title>" in home
+        assert "What I read, worked through." in home
+        feed = client.get("/feed/").text
+        assert (
+            "<title>Ada&#x27;s notebook</title>" in feed or "<title>Ada's notebook</title>" in feed
+        )
+        page = client.get(post.get_absolute_url()).text
+        assert "Ada&#x27;s notebook" in page
+        assert (
+            SiteSettings.objects.get().intro_html
+            == "<p>I write about <em>learning machines</em>.</p>\n"
+        )
+
+    def test_there_is_no_second_row_and_no_delete(self, staff_client):
+        assert staff_client.get("/admin/notes/sitesettings/add/").status_code == 403
+        SiteSettings.objects.create()
+        url = reverse("admin:notes_sitesettings_delete", args=[SiteSettings.ROW])
+        assert staff_client.post(url, {"post": "yes"}).status_code == 403
+        assert SiteSettings.objects.count() == 1

@@ -243,7 +243,7 @@ class TestQueryCounts:
                 link(other, post)
         # The post, its tags and update notes, links out and in, three for related posts
         # (tags shared, links, the candidates), older/newer.
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(10):
             assert client.get(post.get_absolute_url()).status_code == 200
 
     @pytest.mark.parametrize("rows", [3, 30])

@@ -21,7 +21,7 @@ from notes.rendering import (
     markdownify,
     render_markdown,
 )
-from notes.sanitizing import ALLOWED_TAGS
+from notes.rendering.sanitizing import ALLOWED_TAGS
 
 FIXTURES = Path(__file__).parent / "rendering_fixtures"
 SEED_MATH = (FIXTURES / "seed_math.md").read_text()
@@ -500,7 +500,7 @@ def test_formulas_typeset_in_any_thread():
     script = textwrap.dedent(
         """
         import threading
-        from notes.typesetting import typeset
+        from notes.rendering.typesetting import typeset
         errors = [typeset("x^{1}", display=True).error]
         again = lambda: errors.append(typeset("x^{2}", display=True).error)
         worker = threading.Thread(target=again)

@@ -9,14 +9,13 @@ import json
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
-from notes.models import Post
+from notes.models import Post, SiteSettings
 
 
 @dataclass
@@ -90,7 +89,8 @@ def index_json(request: HttpRequest) -> HttpResponse:
     ]
     home = request.build_absolute_uri(reverse("notes:post-list"))
     body = json.dumps(
-        {"title": settings.KB_SITE_TITLE, "url": home, "posts": posts}, ensure_ascii=False
+        {"title": SiteSettings.for_request(request).site_title, "url": home, "posts": posts},
+        ensure_ascii=False,
     )
     return HttpResponse(body, content_type="application/json")
 
@@ -103,7 +103,8 @@ def _markdown_label(text: str) -> str:
 @require_safe
 def llms_txt(request: HttpRequest) -> HttpResponse:
     """The llms.txt convention: a Markdown-flavoured plain-text list of posts with summaries."""
-    lines = [f"# {settings.KB_SITE_TITLE}", "", f"> {settings.KB_SITE_DESCRIPTION}", ""]
+    site = SiteSettings.for_request(request)
+    lines = [f"# {site.site_title}", "", f"> {site.site_description}", ""]
     lines += ["## Posts", ""]
     for post in _index_posts():
         url = request.build_absolute_uri(post.get_absolute_url())

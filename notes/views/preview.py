@@ -6,7 +6,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from notes.models import MAX_BODY_CHARS
+from notes.models import MAX_BODY_CHARS, Post
 from notes.rendering import markdownify
 
 
@@ -23,7 +23,7 @@ class MarkdownPreviewView(View):
                 f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
                 status=413,
             )
-        return HttpResponse(markdownify(content))
+        return HttpResponse(markdownify(content, Post.objects.resolve_wikilinks))
 
 
 markdown_preview = require_POST(MarkdownPreviewView.as_view())

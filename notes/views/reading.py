@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from notes import related
 from notes.citation import blog_posting, citation_for, json_ld_script
-from notes.models import Link, Post, Series, Tag
+from notes.models import Link, Post, Series, SiteSettings, Tag
 
 
 class PublishedPaginationMixin:
@@ -76,8 +76,9 @@ class PostDetailView(DetailView):
         )
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
-        context["json_ld"] = json_ld_script(blog_posting(post, url))
-        context["citation"] = citation_for(post, url) if post.published_at else None
+        site = SiteSettings.for_request(self.request).site_title
+        context["json_ld"] = json_ld_script(blog_posting(post, url, site))
+        context["citation"] = citation_for(post, url, site) if post.published_at else None
         context["related_posts"] = related.related_posts(post)
         context["neighbours"] = related.chronological_neighbours(post)
         context["series_place"] = related.series_place(post)

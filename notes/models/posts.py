@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
+from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
@@ -57,6 +58,37 @@ class PostQuerySet(models.QuerySet):
             return self.not_trashed()
         return self.published()
 
+    def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
+        """The renderer's resolver: one query for all of a body's wikilinks.
+
+        Only published posts resolve (by slug, or by title ignoring case), so a draft's title
+        never appears in public HTML; when the draft is published, the posts naming it are
+        re-rendered (see `notes.links.posts_linking_to`).
+        """
+        wanted = [t for t in targets if t]
+        if not wanted:
+            return {}
+        posts = (
+            self.not_trashed()
+            .filter(status=Post.Status.PUBLISHED)
+            .annotate(title_lower=Lower("title"))
+            .filter(
+                models.Q(slug__in=wanted) | models.Q(title_lower__in={t.lower() for t in wanted})
+            )
+            .only("pk", "slug", "title")
+            .order_by()
+        )
+        by_slug = {p.slug: p for p in posts}
+        by_title = {p.title.lower(): p for p in by_slug.values()}
+        found = {}
+        for target in wanted:
+            post = by_slug.get(target) or by_title.get(target.lower())
+            if post is not None:
+                found[target] = WikiTarget(
+                    title=post.title, url=post.get_absolute_url(), pk=post.pk
+                )
+        return found
+
 
 class Series(models.Model):
     title = models.CharField(max_length=200)
@@ -91,8 +123,6 @@ class Tag(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        from notes.rendering import render_markdown
-
         self.name = " ".join(self.name.split())
         if not self.slug:
             self.slug = unique_slug(
@@ -227,8 +257,6 @@ class Post(models.Model):
     def clean(self) -> None:
         # Runs before the form checks the database constraints, which need these filled in.
         self.fill_defaults()
-        from notes.rendering import MarkdownTooLarge, check_renderable
-
         try:
             check_renderable(self.body)
         except MarkdownTooLarge as exc:
@@ -280,13 +308,10 @@ class Post(models.Model):
 
     def render(self) -> None:
         """Render the body into the stored HTML, TOC, excerpt and reading time (pure, no save)."""
-        from notes.links import resolve_wikilinks
-        from notes.rendering import render_markdown
-
         resolved: dict = {}
 
         def remembering_resolver(targets):
-            resolved.update(resolve_wikilinks(targets))
+            resolved.update(Post.objects.resolve_wikilinks(targets))
             return resolved
 
         rendered = render_markdown(self.body, remembering_resolver)
@@ -340,60 +365,3 @@ class UpdateNote(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.post.get_absolute_url()
-
-
-class Revision(models.Model):
-    """A post as it was after one save: what the history page lists, compares and restores."""
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField(help_text="1 for the first save, then counting up.")
-    title = models.CharField(max_length=200)
-    summary = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    tags = models.TextField(blank=True, help_text="Tag names, one a line.")
-    status = models.CharField(max_length=10, choices=Post.Status.choices)
-    saved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    saved_at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=200, blank=True, help_text="E.g. “Restored revision 3”.")
-
-    class Meta:
-        ordering = ["post", "-number"]
-        get_latest_by = "number"
-        constraints = [
-            models.UniqueConstraint(fields=["post", "number"], name="notes_revision_unique_number")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.post} · revision {self.number}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:notes_post_history", args=[self.post_id])
-
-    @property
-    def tag_names(self) -> list[str]:
-        return [line for line in self.tags.splitlines() if line]
-
-
-class SiteState(models.Model):
-    """One row saying when the public site last changed, which the page cache keys on.
-
-    Every write a public page could show replaces `token` inside its own transaction, so a page
-    cached under the old token is never served again, by any worker or server. A scheduled post
-    changes the site with no write at all: readers notice its time has come through
-    `next_publication_at` (notes/site_state.py).
-    """
-
-    token = models.CharField(max_length=32)
-    changed_at = models.DateTimeField()
-    # False after every change, until a reader has looked up the next scheduled post.
-    schedule_known = models.BooleanField(default=False)
-    next_publication_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"Site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,28 @@
+"""kb's data, one module per part: posts and what hangs off them, their history, the site."""
+
+from notes.models.history import Revision
+from notes.models.posts import (
+    MAX_BODY_CHARS,
+    Link,
+    Post,
+    PostQuerySet,
+    Series,
+    Tag,
+    UpdateNote,
+    id_list,
+)
+from notes.models.site import SiteSettings, SiteState
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "Link",
+    "Post",
+    "PostQuerySet",
+    "Revision",
+    "Series",
+    "SiteSettings",
+    "SiteState",
+    "Tag",
+    "UpdateNote",
+    "id_list",
+]

@@ -1,0 +1,97 @@
+"""The site as a whole: when it last changed, and the settings its author edits in the admin."""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.db import models
+
+from notes.rendering import render_markdown
+
+
+class SiteState(models.Model):
+    """One row saying when the public site last changed, which the page cache keys on.
+
+    Every write a public page could show replaces `token` inside its own transaction, so a page
+    cached under the old token is never served again, by any worker or server. A scheduled post
+    changes the site with no write at all: readers notice its time has come through
+    `next_publication_at` (notes/site_state.py).
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+    # False after every change, until a reader has looked up the next scheduled post.
+    schedule_known = models.BooleanField(default=False)
+    next_publication_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SiteSettings(models.Model):
+    """What the author says about the site, edited in the admin; a blank field falls back to
+    the environment's default (KB_SITE_TITLE, KB_SITE_DESCRIPTION, KB_SITE_AUTHOR), so a fresh
+    install reads its configuration and an author never needs a shell to rename the site."""
+
+    ROW = 1
+
+    title = models.CharField(
+        max_length=100, blank=True, help_text="The site's name, in the header and every title."
+    )
+    description = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One sentence for the footer, search engines and feeds.",
+    )
+    author_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Who writes here, as the site names its author (feeds, citations).",
+    )
+    intro = models.TextField(
+        blank=True,
+        max_length=20_000,
+        help_text="Markdown shown above the listing on the home page. Leave blank for none.",
+    )
+    intro_html = models.TextField(blank=True, editable=False)
+    math_preamble = models.TextField(
+        blank=True,
+        max_length=20_000,
+        help_text=r"TeX macros every post may use, e.g. \newcommand{\R}{\mathbb{R}}.",
+    )
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = self.ROW
+        self.intro_html = render_markdown(self.intro).html if self.intro.strip() else ""
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> SiteSettings:
+        """The saved settings, or the environment's defaults before anyone saved them."""
+        return cls.objects.filter(pk=cls.ROW).first() or cls(pk=cls.ROW)
+
+    @classmethod
+    def for_request(cls, request) -> SiteSettings:
+        """`current()`, read once per request however many parts of the page ask."""
+        found = getattr(request, "_kb_site_settings", None)
+        if found is None:
+            found = request._kb_site_settings = cls.current()
+        return found
+
+    @property
+    def site_title(self) -> str:
+        return self.title or django_settings.KB_SITE_TITLE
+
+    @property
+    def site_description(self) -> str:
+        return self.description or django_settings.KB_SITE_DESCRIPTION
+
+    @property
+    def site_author(self) -> str:
+        return self.author_name or django_settings.KB_SITE_AUTHOR
