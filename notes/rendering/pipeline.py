@@ -25,7 +25,12 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
   "$5 and $10" stays prose. See typesetting.py for the MathML choice.
 * Wikilinks: ``[[Post title]]``, ``[[slug|label]]``, ``[[slug#heading]]``
   and ``[[#heading]]`` for this page. Not inside code or math.
-* Raw HTML is shown as text, never interpreted and never dropped.
+* Figures: an image alone in its paragraph with a title is a figure captioned
+  by the title; ``{width=80%}`` after an image sizes it (figures.py).
+* Raw HTML: a safe subset (tables, ``br``, ``span``, ``details``, ``a``,
+  ``img``...) stays live; any other tag is shown as text and listed in the
+  preview (raw_html.py). Headings also answer to the ids kramdown, GitHub and
+  Hugo gave them (anchors.py).
 
 Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX),
 ``wikilinks``, ``headings`` (ids and the TOC), ``plaintext`` (summary and reading time),
@@ -49,7 +54,7 @@ from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from notes.rendering import headings, math, plaintext, wikilinks
+from notes.rendering import anchors, figures, headings, math, plaintext, raw_html, wikilinks
 from notes.rendering.highlighting import highlight_code
 from notes.rendering.results import (
     MAX_MARKDOWN_CHARS,
@@ -95,6 +100,7 @@ def render_markdown(text: str, resolve_wikilinks: Resolver | None = None) -> Ren
         reading_time=counts.minutes if text.strip() else 0,
         summary=plaintext.summary(tokens, resolved),
         math_errors=tuple(dict.fromkeys(env["math_errors"])),
+        html_refused=tuple(dict.fromkeys(env.get("html_refused", ()))),
     )
 
 
@@ -106,6 +112,7 @@ def markdownify(text: str, resolve_wikilinks: Resolver | None = None) -> str:
         return _problem_list([str(error)])
     problems = [f"Math: {message}" for message in rendered.math_errors]
     problems += [f"No post called “{t}”" for t in rendered.broken_wikilinks]
+    problems += [f"HTML {tag} is not kept live; it shows as text" for tag in rendered.html_refused]
     return (_problem_list(problems) if problems else "") + rendered.html
 
 
@@ -169,7 +176,7 @@ def _too_deep(state: StateBlock, start_line: int, end_line: int, silent: bool) -
 def _build_markdown() -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
-        {"html": False, "linkify": False, "typographer": False},
+        {"html": True, "linkify": False, "typographer": False},
     )
     md.options["tasklists"] = True
     md.options["alerts"] = True
@@ -189,7 +196,11 @@ def _build_markdown() -> MarkdownIt:
     )
     md.inline.ruler.before("escape", "math_inline", math.inline_rule)
     md.inline.ruler.before("link", "wikilink", wikilinks.inline_rule)
+    md.inline.ruler.before("text", "image_size", figures.size_rule)
     md.core.ruler.push("heading_ids", headings.assign_ids)
+    md.core.ruler.push("anchor_aliases", anchors.assign_aliases)
+    md.core.ruler.push("anchor_links", anchors.point_links)
+    md.core.ruler.push("figures", figures.make_figures)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
     for kind in ("math_inline", "math_display", "math_block"):
@@ -202,6 +213,10 @@ def _build_markdown() -> MarkdownIt:
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("footnote_anchor_name", _footnote_anchor_name)
+    for kind in ("html_block", "html_inline"):
+        md.add_render_rule(kind, lambda self, t, i, o, env: raw_html.render(t, i, env))
+    md.add_render_rule("heading_open", anchors.render_heading_open)
+    md.add_render_rule("image", lambda self, t, i, o, env: figures.render_image(md, t, i, o, env))
     return md
 
 

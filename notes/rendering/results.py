@@ -53,6 +53,8 @@ class Rendered:
     reading_time: int
     summary: str
     math_errors: tuple[str, ...]
+    # Raw HTML tags outside the live subset, shown as text (raw_html.py).
+    html_refused: tuple[str, ...] = ()
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]

@@ -24,6 +24,10 @@ _TEXT_TAGS = {
     "section", "span", "a", "em", "strong", "s", "sup", "code", "pre", "ul", "ol",
     "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td", "img",
     "input",
+    # What raw HTML may keep (raw_html.py), and figures.
+    "figure", "figcaption", "caption", "colgroup", "col", "tfoot", "sub", "kbd", "mark",
+    "abbr", "small", "cite", "q", "details", "summary", "b", "i", "u", "ins", "del", "var",
+    "samp",
 }  # fmt: skip
 
 _MATHML_TAGS = {
@@ -37,9 +41,14 @@ ALLOWED_TAGS = frozenset(_TEXT_TAGS | _MATHML_TAGS)
 
 _HEADING_ATTRIBUTES = {"id"}
 _ATTRIBUTES: dict[str, set[str]] = {
-    "a": {"href", "title", "id", "aria-label"},
-    "img": {"src", "alt", "title"},
-    "span": {"title"},
+    "a": {"href", "title", "id", "aria-label", "data-anchor"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "span": {"title", "data-anchor"},
+    "div": {"data-anchor"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "abbr": {"title"},
+    "details": {"open"},
     "pre": {"data-lang"},
     "li": {"id"},
     "ol": {"start"},
