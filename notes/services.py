@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from notes import links, revisions, search
+from notes import links, redirects, revisions, search
 from notes.models import Post, Tag
 
 RENDERED_FIELDS = ["body_html", "toc_html", "excerpt", "broken_wikilinks", "reading_time"]
@@ -24,6 +24,9 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     # The admin sets tags before calling this, so the index sees the post's final tags.
     search.index_post(post)
     renamed = _renames(post)
+    old_slug = getattr(post, "saved_names", (None, None))[0]
+    if old_slug and old_slug != post.slug:
+        redirects.record_rename(post, old_slug)
     # Only a new post, a new name or a change of status can mend another post's broken wikilink.
     may_mend = bool(renamed) or getattr(post, "saved_status", None) != post.status
     for other in links.posts_linking_to(post, may_mend_broken=may_mend):

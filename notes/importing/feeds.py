@@ -16,8 +16,16 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from notes import services
-from notes.importing.posts import FEED_ENTRY_ID_MAX, SOURCE_MAX, SUMMARY_MAX, TITLE_MAX, PostData
+from notes.importing.posts import (
+    FEED_ENTRY_ID_MAX,
+    SOURCE_MAX,
+    SUMMARY_MAX,
+    TAG_MAX,
+    TITLE_MAX,
+    PostData,
+)
 from notes.importing.report import ImportReport, InvalidImport, Problem, Progress
+from notes.importing.translation import Translation
 from notes.importing.writing import Lookups
 from notes.models import Post
 
@@ -87,7 +95,7 @@ def read_feed(data: bytes, label: str) -> tuple[list[PostData], list[Problem]]:
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = getattr(parsed, "bozo_exception", None) or "no entries found"
         raise InvalidImport([Problem(label, f"not an RSS or Atom feed: {reason}")])
-    posts, problems, seen = [], [], set()
+    posts, problems, notes, seen = [], [], [], set()
     validate = URLValidator(schemes=["http", "https"])
     for number, entry in enumerate(parsed.entries, start=1):
         where = f"{label} entry {number}"
@@ -119,13 +127,26 @@ def read_feed(data: bytes, label: str) -> tuple[list[PostData], list[Problem]]:
                 published_at=datetime.datetime(*moment[:6], tzinfo=datetime.UTC)
                 if moment
                 else None,
-                tags=list(
-                    dict.fromkeys(t["term"].strip() for t in entry.get("tags", []) if t.get("term"))
-                ),
+                tags=_categories(entry, where, notes),
                 feed_entry_id=entry_id[:FEED_ENTRY_ID_MAX],
             )
         )
+    if posts and notes:
+        posts[0].translation = Translation(label, 0, notes=notes)
     return posts, problems
+
+
+def _categories(entry: Any, where: str, notes: list[Problem]) -> list[str]:
+    """An entry's categories as tags; one too long for a tag is left out and noted here, in the
+    dry run, rather than failing when the import is confirmed."""
+    names = []
+    for term in entry.get("tags", []):
+        name = " ".join(str(term.get("term") or "").split())
+        if len(name) > TAG_MAX:
+            notes.append(Problem(where, f"the category {name[:60]!r}… is longer than a tag may be"))
+        elif name:
+            names.append(name)
+    return list(dict.fromkeys(names))
 
 
 def import_feed(
@@ -140,8 +161,12 @@ def import_feed(
 ) -> ImportReport:
     """Import a feed's entries as posts; an entry already imported (same entry id or link) is
     left as it is, so the author's own notes on it survive a re-import."""
+    long_tags = [tag for tag in extra_tags if len(tag) > TAG_MAX]
+    if long_tags:
+        raise InvalidImport([Problem(label, f"the tag {long_tags[0]!r} is longer than {TAG_MAX}")])
     posts, problems = read_feed(data, label)
     report = ImportReport(dry_run=dry_run, skipped=problems)
+    report.warnings = posts[0].translation.notes if posts and posts[0].translation else []
     lookups = Lookups(author, dry_run=dry_run)
     known = _already_imported(posts)
     with transaction.atomic():

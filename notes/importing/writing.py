@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from notes import services, site_state
+from notes import redirects, services, site_state
 from notes.importing.media import copy_media
 from notes.importing.posts import PostData
 from notes.importing.report import ImportReport, InvalidImport, Problem, Progress
@@ -140,7 +140,12 @@ def _write(
         else:
             (report.updated if post else report.created).append(data.slug)
             if not lookups.dry_run:
-                linked.append((_save(post or Post(slug=data.slug), data, lookups, author), data))
+                post = _save(post or Post(slug=data.slug), data, lookups, author)
+                linked.append((post, data))
+        if data.redirects:
+            report.translated["old addresses redirected"] += len(set(data.redirects))
+            if post is not None and not lookups.dry_run:
+                redirects.record(post, data.redirects)
         if progress:
             progress(done, len(posts))
     for post, data in linked:

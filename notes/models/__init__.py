@@ -11,6 +11,7 @@ from notes.models.posts import (
     UpdateNote,
     id_list,
 )
+from notes.models.redirects import Redirect
 from notes.models.site import SiteSettings, SiteState
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Link",
     "Post",
     "PostQuerySet",
+    "Redirect",
     "Revision",
     "Series",
     "SiteSettings",

@@ -26,6 +26,7 @@ def write_report(command: BaseCommand, report: ImportReport) -> None:
     for warning in report.warnings:
         command.stderr.write(f"warning {warning}")
     prefix = "Dry run, nothing written: " if report.dry_run else ""
+    command.stdout.write(report.totals())
     command.stdout.write(command.style.SUCCESS(prefix + report.summary()))
 
 
