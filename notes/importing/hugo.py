@@ -16,7 +16,6 @@ from notes.importing.translation import (
     iframes_to_links,
     split_excerpt,
     substitute,
-    tidy,
     video_link,
 )
 from notes.slugs import slug_base
@@ -55,7 +54,7 @@ def translate(body: str, translation: Translation) -> str:
     body = iframes_to_links(body, translation)
     body = substitute(body, _LINKED_REF, lambda m, line: _ref_link(m, translation))
     body = substitute(body, _SHORTCODE, lambda m, line: _shortcode(m, line, translation))
-    return tidy(body)
+    return body
 
 
 def _highlights(body: str, translation: Translation) -> str:

@@ -19,7 +19,6 @@ from notes.importing.translation import (
     iframes_to_links,
     split_excerpt,
     substitute,
-    tidy,
 )
 from notes.slugs import slug_base
 
@@ -81,7 +80,7 @@ def translate(
         # The raw text is put back with the line breaks that stood in for it taken out again.
         marker = _PLACEHOLDER.format(number)
         body = body.replace(marker + "\n" * raw.count("\n"), raw, 1).replace(marker, raw)
-    return tidy(body)
+    return body
 
 
 def _highlights(body: str, translation: Translation) -> str:

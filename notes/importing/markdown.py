@@ -73,6 +73,7 @@ def import_markdown(
         if data.translation is not None:
             notes += data.translation.notes
             report.translated.update(data.translation.counts)
+    notes.sort(key=lambda note: (note.path, note.line or 0))
     report.warnings[:0] = notes
     return report
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
@@ -70,7 +69,7 @@ def embed_media(
         parts = urlsplit(reference)
         if parts.scheme or parts.netloc or reference.startswith("#") or not parts.path:
             return None
-        if reference.startswith(settings.MEDIA_URL) and settings.MEDIA_URL.startswith("/"):
+        if reference.startswith(str(default_storage.base_url)) and reference.startswith("/"):
             return None  # already in kb's media
         relative = unquote(parts.path)
         suffix = Path(relative).suffix.lower()

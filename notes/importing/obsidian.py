@@ -19,7 +19,6 @@ from notes.importing.translation import (
     extract_updates,
     iframes_to_links,
     substitute,
-    tidy,
 )
 
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
@@ -53,7 +52,7 @@ def translate(body: str, translation: Translation) -> str:
     body = substitute(body, _BLOCK_ID, lambda m, line: "")
     body = substitute(body, _HIGHLIGHT, lambda m, line: f"<mark>{m.group(1)}</mark>")
     body = substitute(body, _NOTE_LINK, lambda m, line: _note_link(m, translation))
-    return tidy(body)
+    return body
 
 
 def _comments(body: str, translation: Translation) -> str:

@@ -14,7 +14,7 @@ from notes.importing.posts import SLUG_MAX, SUMMARY_MAX, TITLE_MAX, Invalid, Pos
 from notes.importing.report import Problem
 from notes.importing.sites import FOLDER, HUGO, JEKYLL, OBSIDIAN, Site
 from notes.importing.tags import tags
-from notes.importing.translation import Translation
+from notes.importing.translation import Translation, tidy
 from notes.models import MAX_BODY_CHARS
 from notes.rendering import MAX_SQUARE_BRACKETS, render_markdown
 from notes.slugs import slug_base
@@ -59,7 +59,13 @@ def read_markdown_file(
     if dated:
         name = dated.group(4)
     translation = Translation(source.label, doc.body_line)
-    body = _translate(doc, translation, site)
+    body, media = embed_media(
+        _translate(doc, translation, site),
+        source,
+        media_index,
+        static_roots=site.static_roots,
+        translation=translation,
+    )
 
     title = fields.text(doc, "title")
     if not title:
@@ -81,7 +87,7 @@ def read_markdown_file(
             doc.line_of("slug"),
         )
 
-    data = PostData(path=source.label, title=title, slug=slug, body=body, name=name)
+    data = PostData(path=source.label, title=title, slug=slug, body=body, name=name, media=media)
     data.draft = fields.draft(doc) or source.draft
     if "date" in meta:
         data.published_at = fields.moment(doc, "date")
@@ -117,9 +123,10 @@ def read_markdown_file(
         raise Invalid(f"the body is longer than {MAX_BODY_CHARS:,} characters")
     if body.count("[") > MAX_SQUARE_BRACKETS:
         raise Invalid(f"the body has more than {MAX_SQUARE_BRACKETS:,} '[' characters")
-    data.body, data.media = embed_media(
-        body, source, media_index, static_roots=site.static_roots, translation=translation
-    )
+    if site.kind != FOLDER:
+        # Translators keep lines in place, for their notes; the gaps close once all are made.
+        body = tidy(body)
+    data.body = body
     data.redirects = _old_addresses(doc, source, site, data)
     if site.kind != FOLDER:
         for key in meta:

@@ -10,7 +10,8 @@ from notes.importing.fields import strings
 from notes.importing.files import for_prose
 from notes.importing.posts import TAG_MAX, Invalid
 
-_INLINE_TAG = re.compile(r"(?:^|(?<=[\s(,;]))#([\w][\w/-]*)")
+# As in Obsidian, a tag starts a line or follows a space: `(#anchor)` and `a#b` are not tags.
+_INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([\w][\w/-]*)")
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 # Where a `#` is part of something else: link destinations, HTML tags and entities, addresses,
 # formulas. Each is blanked out (to spaces, keeping offsets) before tags are looked for.
