@@ -4,19 +4,24 @@ root, translated into kb's Markdown, reported line by line, with old addresses k
 from __future__ import annotations
 
 import datetime
+import io
 import shutil
 import time
+import zipfile
 from datetime import UTC
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from notes import services
 from notes.exporters import export_to_directory
 from notes.importing import InvalidImport, import_feed, import_markdown
 from notes.models import Link, Post, Redirect
+from notes.rendering import markdownify, render_markdown
+from notes.views import admin_import
 from tests.factories import make_post, make_user
 from tests.test_import_export import empty_the_database
 
@@ -367,3 +372,114 @@ class TestRenames:
         services.save_post(post)
         response = client.get("/posts/attention/")
         assert (response.status_code, response["Location"]) == (301, "/posts/attention-notes/")
+
+
+class TestImportPage:
+    @pytest.fixture(autouse=True)
+    def staging(self, monkeypatch, tmp_path):
+        monkeypatch.setattr(admin_import, "STAGING_DIR", tmp_path / "staging")
+
+    def zip_of(self, folder: Path, inside: str = "") -> SimpleUploadedFile:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, inside + path.relative_to(folder).as_posix())
+        return SimpleUploadedFile("site.zip", buffer.getvalue(), "application/zip")
+
+    def post(self, client, upload, **fields):
+        return client.post("/admin/notes/post/import/", {"upload": upload, **fields})
+
+    def test_a_zipped_site_folder_is_recognised_reported_and_imported_as_the_chosen_author(
+        self, staff_client, ada
+    ):
+        writer = make_user("writer", staff=True)
+        checked = self.post(
+            staff_client, self.zip_of(SITES / "hugo", inside="my-site/"), author=writer.pk
+        )
+        page = checked.content.decode()
+        assert "2 would be created" in page
+        assert "Hugo site: 2 posts," in page
+        assert "content/posts/attention-sinks/index.md:30: Hugo shortcode" in page
+        assert not Post.objects.exists()
+
+        token = checked.context["confirm"].initial["token"]
+        staff_client.post(
+            "/admin/notes/post/import/", {"token": token, "author": writer.pk}, follow=True
+        )
+        assert {p.author for p in Post.objects.all()} == {writer}
+
+    def test_a_member_with_a_bad_checksum_is_a_message_without_server_paths(self, staff_client):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr("note.md", "---\ntitle: Fine\n---\nAll good here.\n")
+        data = bytearray(buffer.getvalue())
+        data[data.index(b"All good") : data.index(b"All good") + 3] = b"BAD"
+        upload = SimpleUploadedFile("broken.zip", bytes(data))
+        response = self.post(staff_client, upload)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "note.md can&#x27;t be read: Bad CRC-32" in page
+        assert str(admin_import.STAGING_DIR) not in page and "/tmp" not in page
+        assert not any(admin_import.STAGING_DIR.iterdir())  # the staged upload is gone
+
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [
+            ("x" * 300 + ".md", "name is too long"),
+            ("notes/" + "deep/" * 90 + "a.md", "name is too long"),
+            ("bad\x01name.md", "control characters"),
+        ],
+    )
+    def test_unsafe_member_names_are_a_message(self, staff_client, name, message):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(zipfile.ZipInfo(name), "---\ntitle: X\n---\n")
+        response = self.post(staff_client, SimpleUploadedFile("n.zip", buffer.getvalue()))
+        assert response.status_code == 200 and message in response.content.decode()
+        assert not Post.objects.exists()
+
+    def test_a_nul_byte_in_a_member_name_never_reaches_the_disk(self, staff_client):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("good.md", "---\ntitle: Good\n---\nText.\n")
+        data = buffer.getvalue().replace(b"good.md", b"go\x00d.md")
+        response = self.post(staff_client, SimpleUploadedFile("n.zip", data))
+        assert response.status_code == 200
+        assert not Post.objects.exists()
+
+    def test_an_archive_too_large_for_one_request_points_to_the_command(
+        self, staff_client, monkeypatch
+    ):
+        monkeypatch.setattr(admin_import, "MAX_POSTS_PER_REQUEST", 2)
+        response = self.post(staff_client, self.zip_of(SITES / "jekyll"))
+        assert "manage.py import_markdown" in response.content.decode()
+        assert not any(admin_import.STAGING_DIR.iterdir())
+
+    def test_uploads_never_confirmed_are_removed(self, staff_client):
+        checked = self.post(staff_client, self.zip_of(SITES / "obsidian"))
+        token = checked.context["confirm"].initial["token"]
+        staged = admin_import.STAGING_DIR / token
+        assert staged.is_dir()
+        admin_import.remove_stale_uploads(time.time() + admin_import.STAGING_MAX_AGE_SECONDS + 60)
+        assert not staged.exists()
+
+
+class TestRawHtmlInTheEditor:
+    def test_the_preview_names_html_that_is_not_kept_live(self, staff_client):
+        preview = markdownify('<span>kept</span> <script>alert(1)</script> <font size="7">f</font>')
+        assert "HTML &lt;script&gt; is not kept live; it shows as text" in preview
+        assert "HTML &lt;font&gt; is not kept live" in preview
+        assert "<span>kept</span>" in preview and "&lt;script&gt;alert(1)" in preview
+
+    def test_the_safe_subset_is_live_without_style(self):
+        html = render_markdown(
+            "<details><summary>Proof</summary>\n\nBy <kbd>Ctrl</kbd> and H<sub>2</sub>O.\n\n"
+            '</details>\n\n<div style="color: red" class="x">plain</div>\n\n'
+            '<a href="javascript:alert(1)" onclick="x()">no</a> <abbr title="Kullback">KL</abbr>'
+        ).html
+        assert "<details><summary>Proof</summary>" in html
+        assert "<kbd>Ctrl</kbd>" in html and "<sub>2</sub>" in html
+        assert "<div>plain</div>" in html
+        assert "javascript" not in html and "onclick" not in html
+        assert '<abbr title="Kullback">KL</abbr>' in html
