@@ -53,7 +53,12 @@ class Document:
         return value if isinstance(value, str) else self.scalars.get(key, str(value))
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: five times faster, which a 10,000-file
+# import feels. The loading rules are the same safe ones either way.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
     """Safe YAML that leaves dates as text: kb parses them itself, so a bad date is reported with
     its line instead of escaping as a ValueError, and time zones are handled in one place."""
 

@@ -15,10 +15,14 @@ def sync_wikilinks(post: Post, target_ids: Iterable[int]) -> None:
     wikilinks resolved to when it was rendered); hand-made links are left alone."""
     wanted = set(target_ids) - {post.pk}
     existing = set(post.outgoing_links.values_list("target_id", flat=True))
-    Link.objects.filter(source=post, from_wikilink=True, target_id__in=existing - wanted).delete()
-    Link.objects.bulk_create(
-        [Link(source=post, target_id=pk, from_wikilink=True) for pk in wanted - existing]
-    )
+    # Each write only when there is something to write: an import saves thousands of posts.
+    if existing - wanted:
+        stale = existing - wanted
+        Link.objects.filter(source=post, from_wikilink=True, target_id__in=stale).delete()
+    if wanted - existing:
+        Link.objects.bulk_create(
+            [Link(source=post, target_id=pk, from_wikilink=True) for pk in wanted - existing]
+        )
 
 
 def posts_linking_to(post: Post, *, may_mend_broken: bool = True) -> list[Post]:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,8 +42,33 @@ def _new_token() -> str:
     return uuid.uuid4().hex
 
 
+# Inside `one_change()`, changes are only noted here and the token is renewed once, at the end.
+_held: ContextVar[list[bool] | None] = ContextVar("kb_site_state_held", default=None)
+
+
+@contextmanager
+def one_change() -> Iterator[None]:
+    """Many writes (an import of thousands of posts) that change the site once, at the end,
+    rather than once per row."""
+    if _held.get() is not None:
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        changed = bool(_held.get())
+        _held.reset(token)
+        if changed:
+            mark_changed()
+
+
 def mark_changed() -> None:
     """The site's content changed: pages cached until now are out of date."""
+    held = _held.get()
+    if held is not None:
+        held[:] = [True]
+        return
     now = timezone.now()
     fields = {
         "token": _new_token(),

@@ -8,12 +8,15 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
 
 from notes import redirects, services, site_state
 from notes.importing.media import copy_media
 from notes.importing.posts import PostData
 from notes.importing.report import ImportReport, InvalidImport, Problem, Progress
 from notes.models import Link, Post, Series, Tag, UpdateNote
+from notes.models.posts import COMING_POSTS
+from notes.rendering import WikiTarget
 from notes.slugs import slug_base
 
 
@@ -132,6 +135,64 @@ def _write(
 ) -> None:
     existing = _existing([d.slug for d in posts])
     linked: list[tuple[Post, PostData]] = []
+    coming, slug_at = _coming(posts)
+    held = COMING_POSTS.set(coming)
+    try:
+        _save_each(posts, existing, linked, report, lookups, progress)
+    finally:
+        COMING_POSTS.reset(held)
+    _link_to_coming(linked, slug_at)
+    for post, data in linked:
+        _set_see_also(post, data, report)
+
+
+def _coming(posts: list[PostData]) -> tuple[dict[str, WikiTarget], dict[str, str]]:
+    """What the import's published posts will be, by slug and by lower-cased title; and each
+    one's address with its slug."""
+    coming: dict[str, WikiTarget] = {}
+    slug_at: dict[str, str] = {}
+    for data in posts:
+        if not data.draft:
+            url = reverse("notes:post-detail", kwargs={"slug": data.slug})
+            target = WikiTarget(title=data.title, url=url)
+            coming.setdefault(data.slug, target)
+            coming.setdefault(data.title.lower(), target)
+            slug_at.setdefault(url, data.slug)
+    return coming, slug_at
+
+
+def _link_to_coming(saved: list[tuple[Post, PostData]], slug_at: dict[str, str]) -> None:
+    """The cross-links of posts rendered before their targets were written."""
+    waiting = [post for post, _ in saved if getattr(post, "coming_link_urls", None)]
+    if not waiting:
+        return
+    wanted = {slug_at[url] for post in waiting for url in post.coming_link_urls if url in slug_at}
+    ordered, ids = sorted(wanted), {}
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        ids.update(Post.objects.filter(slug__in=chunk).values_list("slug", "pk"))
+    # The links to posts that existed were written with each post; these are the rest, in one go.
+    Link.objects.bulk_create(
+        [
+            Link(source=post, target_id=target, from_wikilink=True)
+            for post in waiting
+            for target in {ids.get(slug_at.get(url)) for url in post.coming_link_urls}
+            - post.linked_post_ids
+            - {None, post.pk}
+        ],
+        batch_size=500,
+        ignore_conflicts=True,  # a hand-made link to the same post already stands
+    )
+
+
+def _save_each(
+    posts: list[PostData],
+    existing: dict[str, Post],
+    linked: list[tuple[Post, PostData]],
+    report: ImportReport,
+    lookups: Lookups,
+    progress: Progress | None,
+) -> None:
     for done, data in enumerate(posts, start=1):
         post = existing.get(data.slug)
         author = lookups.author(data.author) if not lookups.dry_run or data.author is None else None
@@ -148,8 +209,6 @@ def _write(
                 redirects.record(post, data.redirects)
         if progress:
             progress(done, len(posts))
-    for post, data in linked:
-        _set_see_also(post, data, report)
 
 
 def _save(post: Post, data: PostData, lookups: Lookups, author) -> Post:
@@ -218,6 +277,6 @@ def run(
     if dry_run:
         _write(posts, report, lookups, progress)
     else:
-        with transaction.atomic():
+        with transaction.atomic(), site_state.one_change():
             _write(posts, report, lookups, progress)
     return report

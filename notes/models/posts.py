@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,13 @@ from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, rend
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
+
+# The posts an import is about to write, by slug and lower-cased title: a wikilink to one of
+# them resolves to where it will be, so no post is stored with a broken link and rendered again
+# when its target arrives. Set only by notes.importing.writing, for the length of one import.
+COMING_POSTS: ContextVar[Mapping[str, WikiTarget] | None] = ContextVar(
+    "kb_coming_posts", default=None
+)
 
 
 def id_list(ids: Iterable[int]) -> RawSQL:
@@ -312,6 +320,11 @@ class Post(models.Model):
 
         def remembering_resolver(targets):
             resolved.update(Post.objects.resolve_wikilinks(targets))
+            coming = COMING_POSTS.get() or {}
+            for target in targets if coming else ():
+                found = coming.get(target) or coming.get(target.lower())
+                if target not in resolved and found is not None:
+                    resolved[target] = found
             return resolved
 
         rendered = render_markdown(self.body, remembering_resolver)
@@ -320,7 +333,9 @@ class Post(models.Model):
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
-        self.linked_post_ids = {target.pk for target in resolved.values()}
+        self.linked_post_ids = {t.pk for t in resolved.values() if t.pk is not None}
+        # Links to posts an import has yet to write, recorded once they exist.
+        self.coming_link_urls = {t.url for t in resolved.values() if t.pk is None}
 
 
 class Link(models.Model):
