@@ -157,6 +157,8 @@ class TestJekyll:
     def test_the_report_names_each_construct_left_behind_by_file_and_line(self, report):
         diffusion = "_posts/2021-07-11-diffusion-models.md"
         assert lines(report) == [
+            "_posts/2018-04-08-policy-gradient-algorithms.md:31: HTML <center> is not kept live; "
+            "it shows as text",
             f"{diffusion}:66: Liquid '{{% include footer.html %}}' has no kb equivalent; "
             "left as text",
             f"{diffusion}:68: /assets/images/logo.svg: SVG files are refused "
@@ -357,6 +359,11 @@ class TestSafetyOfTheImporter:
         assert get_user_model().objects.count() == 1
         with pytest.raises(InvalidImport):
             import_markdown([tmp_path], author=None)
+
+    def test_a_formula_that_fails_to_typeset_is_reported(self, author, tmp_path):
+        (tmp_path / "m.md").write_text("---\ntitle: M\n---\nBad $\\frac{1}{$ here.\n")
+        report = import_markdown([tmp_path], author=author)
+        assert any(w.startswith("m.md: a formula can't be typeset:") for w in lines(report))
 
     def test_the_command_prints_the_report_and_totals(self, author, ada, capsys):
         call_command("import_markdown", str(SITES / "jekyll"), "--author", "importer")

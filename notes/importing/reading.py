@@ -14,7 +14,7 @@ from notes.importing.posts import SLUG_MAX, SUMMARY_MAX, TITLE_MAX, Invalid, Pos
 from notes.importing.report import Problem
 from notes.importing.sites import FOLDER, HUGO, JEKYLL, OBSIDIAN, Site
 from notes.importing.tags import tags
-from notes.importing.translation import Translation, tidy
+from notes.importing.translation import Translation, note_inert_html, tidy
 from notes.models import MAX_BODY_CHARS
 from notes.rendering import MAX_SQUARE_BRACKETS, render_markdown
 from notes.slugs import slug_base
@@ -66,6 +66,7 @@ def read_markdown_file(
         static_roots=site.static_roots,
         translation=translation,
     )
+    note_inert_html(body, translation)
 
     title = fields.text(doc, "title")
     if not title:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from notes.importing.files import FENCE, for_prose
 from notes.importing.posts import UPDATE_TEXT_MAX
 from notes.importing.report import Problem
+from notes.rendering.raw_html import refused_tags
 
 
 @dataclass
@@ -216,3 +217,18 @@ def iframes_to_links(markdown: str, translation: Translation) -> str:
         return link + blank(match.group(0))
 
     return substitute(markdown, _IFRAME, replace)
+
+
+def note_inert_html(markdown: str, translation: Translation) -> None:
+    """Each raw HTML tag outside the live subset, which readers will see as text, noted once
+    per line."""
+
+    def check(prose: str, start: int) -> str:
+        if "<" not in prose:
+            return prose
+        for number, line in enumerate(prose.split("\n"), start=start):
+            for tag in dict.fromkeys(refused_tags(line)):
+                translation.note(number, f"HTML {tag} is not kept live; it shows as text")
+        return prose
+
+    for_prose(markdown, check)

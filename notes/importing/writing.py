@@ -203,6 +203,10 @@ def _save_each(
             if not lookups.dry_run:
                 post = _save(post or Post(slug=data.slug), data, lookups, author)
                 linked.append((post, data))
+                report.warnings += [
+                    Problem(data.path, f"a formula can't be typeset: {error}")
+                    for error in getattr(post, "math_errors", ())
+                ]
         if data.redirects:
             report.translated["old addresses redirected"] += len(set(data.redirects))
             if post is not None and not lookups.dry_run:

@@ -333,6 +333,7 @@ class Post(models.Model):
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
+        self.math_errors = rendered.math_errors  # for whoever saved it to report, not stored
         self.linked_post_ids = {t.pk for t in resolved.values() if t.pk is not None}
         # Links to posts an import has yet to write, recorded once they exist.
         self.coming_link_urls = {t.url for t in resolved.values() if t.pk is None}
