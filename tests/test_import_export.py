@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from PIL import Image
 
 from notes import backup
 from notes.exporters import export_to_directory
@@ -323,7 +324,10 @@ class TestExportAndRoundTrip:
     def make_site(self):
         ml = make_tag("machine learning")
         series = Series.objects.create(title="Diffusion, step by step", slug="diffusion-steps")
-        default_storage.save("uploads/2024/05/plot.png", ContentFile(b"\x89PNG fake image"))
+        # A real image: imports check media as the editor's upload does.
+        picture = io.BytesIO()
+        Image.new("RGB", (4, 4), (10, 120, 200)).save(picture, "PNG")
+        default_storage.save("uploads/2024/05/plot.png", ContentFile(picture.getvalue()))
         forward = make_post(
             "Forward process",
             slug="forward",

@@ -337,6 +337,21 @@ class TestSafetyOfTheImporter:
             import_markdown([tmp_path], author=author)
         assert str(refused.value.problems[0]).startswith("long.md:3: the tag 'xxx")
 
+    @pytest.mark.parametrize(
+        ("front", "reason"),
+        [
+            ("series: " + "s" * 201, "2: the series title is longer than 200"),
+            ("see_also:\n  - {slug: a, note: " + "n" * 201 + "}", "2: a see_also note is longer"),
+        ],
+    )
+    def test_what_postgresql_would_refuse_is_refused_by_the_dry_run(
+        self, author, tmp_path, front, reason
+    ):
+        (tmp_path / "p.md").write_text(f"---\n{front}\n---\nBody\n")
+        with pytest.raises(InvalidImport) as refused:
+            import_markdown([tmp_path], author=author, dry_run=True)
+        assert str(refused.value.problems[0]).startswith(f"p.md:{reason}")
+
     def test_a_feed_category_too_long_for_a_tag_is_reported_by_the_dry_run(self, author):
         long = "c" * 80
         feed = (
@@ -359,6 +374,15 @@ class TestSafetyOfTheImporter:
         assert get_user_model().objects.count() == 1
         with pytest.raises(InvalidImport):
             import_markdown([tmp_path], author=None)
+
+    def test_an_image_that_is_not_one_is_refused_and_reported(self, author, tmp_path, media_root):
+        (tmp_path / "page.png").write_text("<html><script>alert(1)</script></html>")
+        (tmp_path / "p.md").write_text("---\ntitle: P\n---\n![chart](page.png)\n")
+        report = import_markdown([tmp_path], author=author)
+        assert lines(report) == [
+            "p.md:4: page.png: This file is not an image kb accepts; use PNG, JPEG, GIF or WebP."
+        ]
+        assert not Path(media_root).exists() or not any(Path(media_root).rglob("*.png"))
 
     def test_a_formula_that_fails_to_typeset_is_reported(self, author, tmp_path):
         (tmp_path / "m.md").write_text("---\ntitle: M\n---\nBad $\\frac{1}{$ here.\n")

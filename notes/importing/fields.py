@@ -12,7 +12,13 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 
 from notes import frontmatter
-from notes.importing.posts import SOURCE_MAX, UPDATE_TEXT_MAX, Invalid
+from notes.importing.posts import (
+    LINK_NOTE_MAX,
+    SERIES_TITLE_MAX,
+    SOURCE_MAX,
+    UPDATE_TEXT_MAX,
+    Invalid,
+)
 
 _JEKYLL_OFFSET = re.compile(r"\s+([+-]\d{2}:?\d{2}|Z)$")
 
@@ -90,6 +96,9 @@ def series(doc: frontmatter.Document) -> tuple[str | None, int | None]:
     names = strings(doc, "series")
     if len(names) > 1:
         raise Invalid("a post belongs to one series at most", doc.line_of("series"))
+    if names and len(names[0]) > SERIES_TITLE_MAX:
+        reason = f"the series title is longer than {SERIES_TITLE_MAX} characters"
+        raise Invalid(reason, doc.line_of("series"))
     order = doc.meta.get("series_order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, int) or order < 1):
         raise Invalid("'series_order' must be a whole number from 1", doc.line_of("series_order"))
@@ -107,7 +116,10 @@ def see_also(doc: frontmatter.Document) -> list[tuple[str, str]] | None:
     links = []
     for item in value:
         if isinstance(item, dict) and isinstance(item.get("slug"), str):
-            links.append((item["slug"], str(item.get("note") or "")))
+            note = str(item.get("note") or "")
+            if len(note) > LINK_NOTE_MAX:
+                raise Invalid(f"a see_also note is longer than {LINK_NOTE_MAX} characters", line)
+            links.append((item["slug"], note))
         elif isinstance(item, str):
             links.append((item, ""))
         else:

@@ -3,6 +3,7 @@ address, and copied there when the import is written."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
@@ -18,6 +20,7 @@ from django.utils.text import get_valid_filename
 from notes.importing.files import MarkdownFile, for_prose
 from notes.importing.posts import MediaFile
 from notes.importing.translation import Translation
+from notes.uploads import RejectedUpload, check_image
 
 # Files a post may embed or link to by relative path. SVG is left out: it can carry scripts and
 # media is served from the site's own origin.
@@ -93,6 +96,10 @@ def embed_media(
                 if path.stat().st_size > MAX_MEDIA_BYTES:
                     note(line, f"{relative}: larger than {MAX_MEDIA_BYTES // 2**20} MB")
                     return None
+                refusal = _refusal(path)
+                if refusal:
+                    note(line, f"{relative}: {refusal}")
+                    return None
                 found = MediaFile(path, _storage_name(path, root))
                 media[found.name] = found
                 if translation is not None:
@@ -137,6 +144,25 @@ def embed_media(
 
     body = for_prose(body, change)
     return body, list(media.values())
+
+
+def _refusal(path: Path) -> str:
+    """Why an image is refused, as the editor's upload would refuse it ("" if it is not): only
+    whole PNG, JPEG, GIF and WebP images reach the media folder, which the site serves."""
+    stat = path.stat()
+    return _refusal_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal_of(path: Path, mtime_ns: int, size: int) -> str:
+    # Remembered per version of the file: an unchanged re-import decodes nothing again.
+    if path.suffix.lower() == ".pdf":
+        return "" if path.read_bytes()[:5] == b"%PDF-" else "not a PDF"
+    try:
+        check_image(path.read_bytes(), max_pixels=settings.KB_UPLOAD_MAX_PIXELS)
+    except RejectedUpload as refused:
+        return str(refused)
+    return ""
 
 
 def _storage_name(path: Path, root: Path) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notes.models import Post, Tag, UpdateNote
+from notes.models import Link, Post, Series, Tag, UpdateNote
 
 _field = Post._meta.get_field
 TITLE_MAX = _field("title").max_length
@@ -18,6 +18,10 @@ SOURCE_MAX = _field("source_url").max_length
 FEED_ENTRY_ID_MAX = _field("feed_entry_id").max_length
 TAG_MAX = Tag._meta.get_field("name").max_length
 UPDATE_TEXT_MAX = UpdateNote._meta.get_field("text").max_length
+# Checked while reading, so the dry run on PostgreSQL (which enforces lengths, unlike SQLite)
+# refuses what the real run would fail on.
+SERIES_TITLE_MAX = Series._meta.get_field("title").max_length
+LINK_NOTE_MAX = Link._meta.get_field("note").max_length
 
 
 @dataclass(frozen=True)
