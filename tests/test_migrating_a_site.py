@@ -514,3 +514,15 @@ class TestRawHtmlInTheEditor:
         assert "<div>plain</div>" in html
         assert "javascript" not in html and "onclick" not in html
         assert '<abbr title="Kullback">KL</abbr>' in html
+
+    def test_redirects_are_listed_and_editable_in_the_admin(self, staff_client, client):
+        post = make_post("Kernel trick", slug="kernel-trick")
+        redirect = Redirect.objects.create(old_path="/2020/01/kernels.html", post=post)
+        listing = staff_client.get("/admin/notes/redirect/")
+        assert "/2020/01/kernels.html" in listing.content.decode()
+        staff_client.post(
+            f"/admin/notes/redirect/{redirect.pk}/change/",
+            {"old_path": "/old/kernels/", "post": post.pk},
+        )
+        assert client.get("/old/kernels/")["Location"] == "/posts/kernel-trick/"
+        assert client.get("/2020/01/kernels.html").status_code == 404

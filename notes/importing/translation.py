@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from notes.importing.files import FENCE, for_prose
 from notes.importing.posts import UPDATE_TEXT_MAX
 from notes.importing.report import Problem
-from notes.rendering.raw_html import refused_tags
+from notes.rendering.raw_html import attributes, refused_tags, video
 
 
 @dataclass
@@ -176,31 +176,17 @@ def _plain(markdown: str) -> str:
 
 
 _IFRAME = re.compile(r"<iframe\b([^>]*)>(?:\s*</iframe>)?", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
-_VIDEO_SITES = (
-    (re.compile(r"^(?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/([\w-]{6,20})"),
-     "https://www.youtube.com/watch?v={}", "YouTube"),
-    (re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(\d{4,12})"),
-     "https://vimeo.com/{}", "Vimeo"),
-)  # fmt: skip
 
 
-def attributes(tag: str) -> dict[str, str]:
-    return {
-        m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
-        for m in _ATTRIBUTE.finditer(tag)
-    }
-
-
-def video_link(src: str, title: str = "", *, site_title: str = "") -> str | None:
-    """A link to the video a player `src` shows, on a known video site; None for any other."""
-    for pattern, address, site in _VIDEO_SITES:
-        found = pattern.match(src.strip())
-        if found:
-            label = " ".join(title.split()) or site_title or f"Video on {site}"
-            label = re.sub(r"([\[\]\\])", r"\\\1", label)
-            return f"[▶ {label}]({address.format(found.group(1))})"
-    return None
+def video_link(src: str, title: str = "") -> str | None:
+    """A Markdown link to the video a player `src` shows, on a known video site (the ones raw
+    HTML's iframes become links to); None for any other."""
+    known = video(src)
+    if known is None:
+        return None
+    address, site = known
+    label = re.sub(r"([\[\]\\])", r"\\\1", " ".join(title.split()) or f"Video on {site}")
+    return f"[▶ {label}]({address})"
 
 
 def iframes_to_links(markdown: str, translation: Translation) -> str:
