@@ -50,7 +50,8 @@ class OldAddressMiddleware:
         if response.status_code != 404 or request.method not in {"GET", "HEAD"}:
             return response
         path = request.path
-        if len(path) > MAX_PATH_CHARS:
+        # No old address is that long or holds a NUL (which PostgreSQL can't even compare).
+        if len(path) > MAX_PATH_CHARS or "\x00" in path:
             return response
         candidates = {path, path.rstrip("/") or "/", path if path.endswith("/") else path + "/"}
         found = (
