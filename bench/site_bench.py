@@ -76,7 +76,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from vocabulary import CLUSTERS, RARE, VOCABULARY  # noqa: E402
 
 from notes import search_ranking  # noqa: E402
-from notes.importers import import_markdown  # noqa: E402
+from notes.importing import import_markdown  # noqa: E402
 from notes.models import Post, Tag  # noqa: E402
 
 WSGI_APP = "kb.wsgi:application"

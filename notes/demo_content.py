@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 
 from notes.bibliography.importing import import_bibtex_file
-from notes.importers import import_markdown
+from notes.importing import import_markdown
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_AUTHOR = {"username": "demo", "first_name": "Ada", "last_name": "Lindqvist"}

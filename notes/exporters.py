@@ -1,7 +1,7 @@
 """Taking everything out: every post as `<slug>.md` with front matter, the bibliography as
 `references.bib` beside them (citations stay `[@key]` as written), plus the media files.
 
-The files read back through `notes.importers` into the same posts, and exporting again gives
+The files read back through `notes.importing` into the same posts, and exporting again gives
 the same bytes: keys come in a fixed order, lists are sorted, times keep their microseconds.
 """
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from notes import frontmatter
 from notes.bibliography.writing import bibliography_bibtex
-from notes.importers import EXPORT_MEDIA_DIR
+from notes.importing import EXPORT_MEDIA_DIR
 from notes.models import Post, Reference
 
 Write = Callable[[str, bytes], None]

@@ -17,15 +17,17 @@ def sync_wikilinks(post: Post, target_ids: Iterable[int], embed_ids: Iterable[in
     wanted = set(target_ids) - {post.pk}
     embedded = set(embed_ids) & wanted
     existing = dict(post.outgoing_links.values_list("target_id", "from_embed"))
-    Link.objects.filter(
-        source=post, from_wikilink=True, target_id__in=existing.keys() - wanted
-    ).delete()
-    Link.objects.bulk_create(
-        [
-            Link(source=post, target_id=pk, from_wikilink=True, from_embed=pk in embedded)
-            for pk in wanted - existing.keys()
-        ]
-    )
+    # Each write only when there is something to write: an import saves thousands of posts.
+    stale = existing.keys() - wanted
+    if stale:
+        Link.objects.filter(source=post, from_wikilink=True, target_id__in=stale).delete()
+    if wanted - existing.keys():
+        Link.objects.bulk_create(
+            [
+                Link(source=post, target_id=pk, from_wikilink=True, from_embed=pk in embedded)
+                for pk in wanted - existing.keys()
+            ]
+        )
     for flag in (True, False):
         flip = {pk for pk, was in existing.items() if was != flag and (pk in embedded) == flag}
         if flip:

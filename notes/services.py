@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notes import links, mentions, revisions, search, site_state
+from notes import links, mentions, redirects, revisions, search, site_state
 from notes.models import MathStylesheet, Post, Reference, SiteSettings, Tag
 from notes.rendering import macros
 from notes.rendering.results import MAX_EMBED_DEPTH
@@ -36,6 +36,9 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     # The admin sets tags before calling this, so the index sees the post's final tags.
     search.index_post(post)
     renamed = _renames(post)
+    old_slug = getattr(post, "saved_names", (None, None))[0]
+    if old_slug and old_slug != post.slug:
+        redirects.record_rename(post, old_slug)
     # Only a new post, a new name or a change of status can mend another post's broken wikilink.
     may_mend = bool(renamed) or getattr(post, "saved_status", None) != post.status
     touched = {post.pk}

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,7 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from notes.models import Link, Post, Series, SiteSettings, SiteState, Tag, UpdateNote
+from notes.models import Link, Post, Redirect, Series, SiteSettings, SiteState, Tag, UpdateNote
 
 ROW = 1
 
@@ -39,8 +42,33 @@ def _new_token() -> str:
     return uuid.uuid4().hex
 
 
+# Inside `one_change()`, changes are only noted here and the token is renewed once, at the end.
+_held: ContextVar[list[bool] | None] = ContextVar("kb_site_state_held", default=None)
+
+
+@contextmanager
+def one_change() -> Iterator[None]:
+    """Many writes (an import of thousands of posts) that change the site once, at the end,
+    rather than once per row."""
+    if _held.get() is not None:
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        changed = bool(_held.get())
+        _held.reset(token)
+        if changed:
+            mark_changed()
+
+
 def mark_changed() -> None:
     """The site's content changed: pages cached until now are out of date."""
+    held = _held.get()
+    if held is not None:
+        held[:] = [True]
+        return
     now = timezone.now()
     fields = {
         "token": _new_token(),
@@ -127,7 +155,7 @@ def _next_publication(now: datetime.datetime) -> datetime.datetime | None:
 # Writes made through model saves and deletes (the admin, the services, the importers) are
 # caught here; the few writes that bypass signals (queryset.update, bulk_create) call
 # mark_changed() themselves.
-PUBLIC_MODELS = (Post, Tag, Series, Link, UpdateNote, SiteSettings)
+PUBLIC_MODELS = (Post, Tag, Series, Link, UpdateNote, SiteSettings, Redirect)
 
 
 def _changed(sender, **kwargs) -> None:

@@ -18,7 +18,7 @@ from django.core.cache import cache
 
 from notes.capture.metadata import PageMetadata, normalise_date
 from notes.fetching import FetchError, fetch
-from notes.importers import html_to_paragraphs
+from notes.importing.feeds import html_to_paragraphs
 
 CACHE_SECONDS = 7 * 24 * 3600
 _ARXIV_NEW = r"\d{4}\.\d{4,5}"

@@ -13,6 +13,7 @@ from notes.models.posts import (
     UpdateNote,
     id_list,
 )
+from notes.models.redirects import Redirect
 from notes.models.references import Reference, ReferenceQuerySet
 from notes.models.site import SiteSettings, SiteState
 from notes.models.tokens import ApiToken
@@ -24,6 +25,7 @@ __all__ = [
     "MathStylesheet",
     "Post",
     "PostQuerySet",
+    "Redirect",
     "Reference",
     "ReferenceQuerySet",
     "Revision",

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +25,13 @@ from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
 
 MAX_BODY_CHARS = 250_000
+
+# The posts an import is about to write, by slug and lower-cased title: a wikilink to one of
+# them resolves to where it will be, so no post is stored with a broken link and rendered again
+# when its target arrives. Set only by notes.importing.writing, for the length of one import.
+COMING_POSTS: ContextVar[Mapping[str, WikiTarget] | None] = ContextVar(
+    "kb_coming_posts", default=None
+)
 
 
 def id_list(ids: Iterable[int]) -> RawSQL:
@@ -369,7 +377,13 @@ class Post(models.Model):
         embedded: dict = {}
 
         def remembering_resolver(targets):
-            found = Post.objects.resolve_wikilinks(targets)
+            found = dict(Post.objects.resolve_wikilinks(targets))
+            # Posts an import is about to write resolve too (notes/importing/batch.py).
+            coming = COMING_POSTS.get() or {}
+            for target in targets if coming else ():
+                hit = coming.get(target) or coming.get(target.lower())
+                if target not in found and hit is not None:
+                    found[target] = hit
             linked.update(found)
             return found
 
@@ -402,12 +416,15 @@ class Post(models.Model):
         self.reading_time = rendered.reading_time
         self.excerpt = " ".join(self.summary.split()) or rendered.summary
         self.broken_wikilinks = "\n".join(rendered.broken_wikilinks)
+        self.math_errors = rendered.math_errors  # for whoever saved it to report, not stored
         self.unknown_citations = "\n".join(rendered.unknown_citations)
         self.cited_reference_ids = {work.pk for work in cited.values()}
         self.embedded_post_ids = {embedded[t].pk for t in rendered.embeds if t in embedded}
         self.linked_post_ids = {
-            linked[t].pk for t in rendered.wikilinks if t in linked
+            linked[t].pk for t in rendered.wikilinks if t in linked and linked[t].pk is not None
         } | self.embedded_post_ids
+        # Links to posts an import has yet to write, recorded once they exist.
+        self.coming_link_urls = {t.url for t in linked.values() if t.pk is None}
 
 
 class Link(models.Model):

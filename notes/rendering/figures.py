@@ -52,7 +52,7 @@ def apply(state: StateCore) -> None:
     index = 0
     while index < len(tokens):
         if _is_paragraph(tokens, index):
-            index = _make_figure(tokens, index)
+            index = _make_figure(tokens, index, state)
         index += 1
 
 
@@ -95,7 +95,7 @@ def _is_italic_line(children: Sequence[Token]) -> bool:
     )
 
 
-def _make_figure(tokens: list[Token], index: int) -> int:
+def _make_figure(tokens: list[Token], index: int, state: StateCore) -> int:
     """Turn the paragraph at `index` into a figure if it is one; returns the last index used."""
     children = tokens[index + 1].children or []
     if not children or children[0].type != "image":
@@ -104,7 +104,9 @@ def _make_figure(tokens: list[Token], index: int) -> int:
     caption: list[Token] | None = None
     consumed = 0
     if not rest and image.attrGet("title"):
-        caption = [Token("text", "", 0, content=str(image.attrGet("title")))]
+        # A title is Markdown too (a translated kramdown caption holds links, emphasis, math).
+        parsed = state.md.parseInline(str(image.attrGet("title")), state.env)
+        caption = parsed[0].children if parsed else []
         image.attrs.pop("title", None)
     elif rest and rest[0].type == "softbreak" and _is_italic_line(rest[1:]):
         caption = rest[2:-1]

@@ -28,9 +28,12 @@ What authors can write (markdown-it-py, CommonMark with raw HTML off):
   and ``[[#heading]]`` for this page. Not inside code or math.
 * Citations in Pandoc's syntax, ``[@key]`` and ``@key`` (see ``citations``),
   resolved by a second resolver and listed under References at the end.
-* Raw HTML is shown as text, never interpreted and never dropped.
 * Embeds ``![[note]]``/``![[note#heading]]`` (embeds.py), figures and image sizes
   (figures.py), footnotes repeated as margin notes (sidenotes.py).
+* Raw HTML: a safe subset (tables, ``br``, ``span``, ``details``, ``a``,
+  ``img``...) stays live; any other tag is shown as text and listed in the
+  preview (raw_html.py). Headings also answer to the ids kramdown, GitHub and
+  Hugo gave them (anchors.py).
 
 Each concern has a module of its own: ``math`` (the syntax) and ``typesetting`` (KaTeX), with
 ``equations`` (numbers, ``\\label``/``\\eqref``), ``macros``, ``mathjax`` (MathJax-isms) and
@@ -57,6 +60,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from notes.rendering import (
+    anchors,
     citations,
     embeds,
     equations,
@@ -66,6 +70,7 @@ from notes.rendering import (
     macros,
     math,
     plaintext,
+    raw_html,
     sidenotes,
     wikilinks,
 )
@@ -137,6 +142,7 @@ def render_markdown(
         citations=cited,
         unknown_citations=tuple(k for k in cited if k not in env["citations"]),
         embeds=embeds.targets(tokens),
+        html_refused=tuple(dict.fromkeys(env.get("html_refused", ()))),
     )
 
 
@@ -220,6 +226,7 @@ def preview(
     problems += [f"Equation label “{label}” used twice" for label in rendered.duplicated_labels]
     problems += [f"No post called “{t}”" for t in rendered.broken_wikilinks]
     problems += [f"No reference with the key “{k}”" for k in rendered.unknown_citations]
+    problems += [f"HTML {tag} is not kept live; it shows as text" for tag in rendered.html_refused]
     return (_problem_list(problems) if problems else "") + rendered.html, rendered
 
 
@@ -283,7 +290,7 @@ def _too_deep(state: StateBlock, start_line: int, end_line: int, silent: bool) -
 def _build_markdown() -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
-        {"html": False, "linkify": False, "typographer": False},
+        {"html": True, "linkify": False, "typographer": False},
     )
     md.options["tasklists"] = True
     md.options["alerts"] = True
@@ -312,6 +319,8 @@ def _build_markdown() -> MarkdownIt:
     md.core.ruler.push("figures", figures.apply)
     md.core.ruler.push("sidenotes", sidenotes.collect)
     md.core.ruler.push("heading_ids", headings.assign_ids)
+    md.core.ruler.push("anchor_aliases", anchors.assign_aliases)
+    md.core.ruler.push("anchor_links", anchors.point_links)
     md.core.ruler.push("table_alignment", _table_alignment_as_class)
 
     for kind in ("math_inline", "math_display", "math_block"):
@@ -338,6 +347,9 @@ def _build_markdown() -> MarkdownIt:
     )
     md.renderer.rules["footnote_ref_plain"] = md.renderer.rules["footnote_ref"]
     md.add_render_rule("footnote_ref", sidenotes.render_reference)
+    for kind in ("html_block", "html_inline"):
+        md.add_render_rule(kind, lambda self, t, i, o, env: raw_html.render(t, i, env))
+    md.add_render_rule("heading_open", anchors.render_heading_open)
     return md
 
 

@@ -98,6 +98,8 @@ class Rendered:
     citations: tuple[str, ...] = ()  # every key cited, in order of first citation
     unknown_citations: tuple[str, ...] = ()
     embeds: tuple[str, ...] = ()  # targets embedded with ![[…]] (resolved or not)
+    # Raw HTML tags outside the live subset, shown as text (raw_html.py).
+    html_refused: tuple[str, ...] = ()
 
 
 Resolver = Callable[[Sequence[str]], Mapping[str, WikiTarget]]

@@ -29,7 +29,11 @@ _TEXT_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div",
     "section", "span", "a", "em", "strong", "s", "sup", "code", "pre", "ul", "ol",
     "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td", "img",
-    "input", "figure", "figcaption",
+    "input",
+    # What raw HTML may keep (raw_html.py), and figures.
+    "figure", "figcaption", "caption", "colgroup", "col", "tfoot", "sub", "kbd", "mark",
+    "abbr", "small", "cite", "q", "details", "summary", "b", "i", "u", "ins", "del", "var",
+    "samp",
 }  # fmt: skip
 
 _MATHML_TAGS = {
@@ -74,9 +78,14 @@ ALLOWED_TAGS = frozenset(_TEXT_TAGS | _MATHML_TAGS | _KATEX_TAGS)
 
 _HEADING_ATTRIBUTES = {"id"}
 _ATTRIBUTES: dict[str, set[str]] = {
-    "a": {"href", "title", "id", "aria-label"},
+    "a": {"href", "title", "id", "aria-label", "data-anchor"},
     "img": {"src", "alt", "title", "width", "height", "loading", "decoding", "srcset", "sizes"},
-    "span": {"title", "aria-hidden"},
+    "span": {"title", "aria-hidden", "data-anchor"},
+    "div": {"data-anchor"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "abbr": {"title"},
+    "details": {"open"},
     "pre": {"data-lang"},
     "li": {"id"},
     "section": {"aria-labelledby"},

@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from notes.exporters import export_to_zip
-from notes.importers import (
+from notes.importing import (
     MEDIA_EXTENSIONS,
     ImportReport,
     InvalidImport,
@@ -34,6 +36,14 @@ from notes.importers import (
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ZIP_FILES = 20_000
 MAX_ZIP_UNPACKED_BYTES = 200 * 1024 * 1024
+# More posts than one request can import within a worker's timeout: the command line does it.
+MAX_POSTS_PER_REQUEST = 2_000
+MAX_MEMBER_NAME_CHARS = 400
+MAX_NAME_PART_CHARS = 200
+# Besides posts and media, what tells a site apart: its configuration files.
+SITE_FILE_SUFFIXES = frozenset({".md", ".markdown", ".yml", ".yaml", ".toml", ".json"})
+# An upload nobody confirmed is removed after this long.
+STAGING_MAX_AGE_SECONDS = 6 * 3600
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom", ".feed"})
 STAGING_DIR = Path(tempfile.gettempdir()) / "kb-admin-imports"
 SESSION_KEY = "kb_import_uploads"
@@ -59,6 +69,12 @@ class ImportForm(forms.Form):
         required=False, max_length=64, help_text="Feeds: add this tag to every imported post."
     )
     draft = forms.BooleanField(required=False, help_text="Feeds: import the posts as drafts.")
+    author = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_staff=True).order_by("username"),
+        required=False,
+        help_text="Who wrote posts whose front matter names nobody (or nobody with an "
+        "account here). Empty: you.",
+    )
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
@@ -78,6 +94,11 @@ class ConfirmForm(forms.Form):
     skip_invalid = forms.BooleanField(required=False, widget=forms.HiddenInput)
     tag = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     draft = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    author = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_staff=True),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
 
 def extract_zip(archive_path: Path, destination: Path) -> None:
@@ -95,15 +116,57 @@ def extract_zip(archive_path: Path, destination: Path) -> None:
             limit = MAX_ZIP_UNPACKED_BYTES // (1024 * 1024)
             raise UploadRefused(f"The archive unpacks to more than {limit} MB.")
         for member in members:
-            name = PurePosixPath(member.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts or ":" in member.filename:
-                raise UploadRefused(f"The archive holds a file with an unsafe name: {name}")
-            if name.suffix.lower() != ".md" and name.suffix.lower() not in MEDIA_EXTENSIONS:
+            name = _member_name(member)
+            suffix = name.suffix.lower()
+            if suffix not in SITE_FILE_SUFFIXES and suffix not in MEDIA_EXTENSIONS:
                 continue
             target = destination.joinpath(*name.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(member) as source, target.open("wb") as out:
-                shutil.copyfileobj(source, out)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out)
+            except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
+                # A bad CRC, a truncated member, an unsupported compression or a password.
+                reason = str(error).split(" for file ")[0].rstrip(".")
+                raise UploadRefused(f"The archive's file {name} can't be read: {reason}.") from None
+            except OSError:
+                raise UploadRefused(f"The archive's file {name} can't be unpacked.") from None
+
+
+def _member_name(member: zipfile.ZipInfo) -> PurePosixPath:
+    """The member's path inside the archive, refused when it could escape the folder, hold a NUL
+    or be longer than a file system allows. Messages name the member, never a server path."""
+    raw = member.filename
+    shown = raw.replace("\x00", "\\0")[:120]
+    if "\x00" in raw or any(ord(c) < 32 for c in raw):
+        raise UploadRefused(f"The archive holds a file whose name has control characters: {shown}")
+    name = PurePosixPath(raw.replace("\\", "/"))
+    if name.is_absolute() or ".." in name.parts or ":" in raw:
+        raise UploadRefused(f"The archive holds a file with an unsafe name: {shown}")
+    if len(raw) > MAX_MEMBER_NAME_CHARS or any(len(p) > MAX_NAME_PART_CHARS for p in name.parts):
+        raise UploadRefused(f"The archive holds a file whose name is too long: {shown}…")
+    return name
+
+
+def _site_root(folder: Path) -> Path:
+    """Where the site starts in an unpacked archive: a zip of a folder holds just that folder."""
+    entries = [p for p in folder.iterdir()] if folder.is_dir() else []
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].name.startswith("."):
+        return _site_root(entries[0])
+    return folder
+
+
+def remove_stale_uploads(now: float | None = None) -> None:
+    """Uploads staged and never confirmed (the author left the page) are removed."""
+    now = now or time.time()
+    if not STAGING_DIR.is_dir():
+        return
+    for folder in STAGING_DIR.iterdir():
+        try:
+            if now - folder.stat().st_mtime > STAGING_MAX_AGE_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _stage(upload) -> str:
@@ -117,6 +180,15 @@ def _stage(upload) -> str:
     if suffix == ".zip":
         try:
             extract_zip(folder / "upload.zip", folder / "files")
+            posts = sum(
+                1 for p in (folder / "files").rglob("*") if p.suffix.lower() in {".md", ".markdown"}
+            )
+            if posts > MAX_POSTS_PER_REQUEST:
+                raise UploadRefused(
+                    f"The archive holds {posts:,} Markdown files, more than one page can import "
+                    f"(at most {MAX_POSTS_PER_REQUEST:,}). Unpack it on the server and run "
+                    "`python manage.py import_markdown FOLDER`, which shows its progress."
+                )
         except UploadRefused:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -126,17 +198,18 @@ def _stage(upload) -> str:
 def _run(request: HttpRequest, token: str, options: dict, *, dry_run: bool) -> ImportReport:
     folder = STAGING_DIR / token
     feed = next(folder.glob("upload.*"))
+    author = options.get("author") or request.user
     if feed.suffix == ".zip":
         return import_markdown(
-            [folder / "files"],
-            author=request.user,
+            [_site_root(folder / "files")],
+            author=author,
             skip_invalid=options["skip_invalid"],
             dry_run=dry_run,
         )
     return import_feed(
         feed.read_bytes(),
         label=options.get("name") or "the feed",
-        author=request.user,
+        author=author,
         extra_tags=[options["tag"]] if options["tag"] else [],
         draft=options["draft"],
         dry_run=dry_run,
@@ -157,6 +230,7 @@ def _page(request: HttpRequest, model_admin, **context) -> TemplateResponse:
 def import_view(request: HttpRequest, model_admin) -> HttpResponse:
     if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
         raise PermissionDenied
+    remove_stale_uploads()
     staged: list[str] = request.session.get(SESSION_KEY, [])
     if request.method == "POST" and "token" in request.POST:
         confirm = ConfirmForm(request.POST)
@@ -189,6 +263,9 @@ def import_view(request: HttpRequest, model_admin) -> HttpResponse:
     except InvalidImport as error:
         shutil.rmtree(STAGING_DIR / token, ignore_errors=True)
         return _page(request, model_admin, form=form, problems=error.problems)
+    except BaseException:
+        shutil.rmtree(STAGING_DIR / token, ignore_errors=True)
+        raise
     request.session[SESSION_KEY] = [*staged, token]
     confirm = ConfirmForm(initial={"token": token, **options})
     return _page(request, model_admin, report=report, confirm=confirm)

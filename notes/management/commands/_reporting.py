@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from notes.importers import ImportReport, InvalidImport, Progress
+from notes.importing import ImportReport, InvalidImport, Progress
 
 PROGRESS_EVERY = 500
 
@@ -26,6 +26,7 @@ def write_report(command: BaseCommand, report: ImportReport) -> None:
     for warning in report.warnings:
         command.stderr.write(f"warning {warning}")
     prefix = "Dry run, nothing written: " if report.dry_run else ""
+    command.stdout.write(report.totals())
     command.stdout.write(command.style.SUCCESS(prefix + report.summary()))
 
 

@@ -3,7 +3,7 @@ from urllib.error import URLError
 
 from django.core.management.base import BaseCommand, CommandError
 
-from notes.importers import InvalidImport, fetch_feed, import_feed
+from notes.importing import InvalidImport, fetch_feed, import_feed
 from notes.management.commands._reporting import (
     default_author,
     progress_printer,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from notes.importers import InvalidImport, import_markdown
+from notes.importing import InvalidImport, import_markdown
 from notes.management.commands._reporting import (
     default_author,
     progress_printer,
@@ -13,13 +13,16 @@ from notes.management.commands._reporting import (
 
 class Command(BaseCommand):
     help = (
-        "Import Markdown files with YAML front matter (Hugo, Jekyll, Obsidian, Quartz) from "
-        "files or folders. Posts are matched by slug, so importing again creates nothing new. "
-        "If any file is invalid, nothing is written."
+        "Import Markdown files and folders, or a whole Jekyll or Hugo site or Obsidian vault "
+        "from its root: its posts are found and translated into kb's Markdown, and a report "
+        "names every file and line that could not be carried over. Posts are matched by slug, "
+        "so importing again creates nothing new. If any file is invalid, nothing is written."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", type=Path, help="Markdown files or folders.")
+        parser.add_argument(
+            "paths", nargs="+", type=Path, help="Markdown files, folders or sites' roots."
+        )
         parser.add_argument(
             "--skip-invalid",
             action="store_true",
@@ -30,8 +33,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--author",
-            help="Username for posts whose front matter names no author "
-            "(default: the first superuser).",
+            help="Username for posts whose front matter names no author, or one with no account "
+            "here (default: the first superuser).",
         )
 
     def handle(self, *args, **options):
