@@ -15,6 +15,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.slugs import unique_slug
+from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
 
@@ -70,6 +71,10 @@ class Series(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("notes:series-detail", kwargs={"slug": self.slug})
 
@@ -93,6 +98,7 @@ class Tag(models.Model):
     def save(self, *args, **kwargs) -> None:
         from notes.rendering import render_markdown
 
+        clean_text_fields(self)
         self.name = " ".join(self.name.split())
         if not self.slug:
             self.slug = unique_slug(
@@ -207,6 +213,7 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
         self.fill_defaults()
         self.render()
         if not self._state.adding:
@@ -226,6 +233,7 @@ class Post(models.Model):
 
     def clean(self) -> None:
         # Runs before the form checks the database constraints, which need these filled in.
+        clean_text_fields(self)
         self.fill_defaults()
         from notes.rendering import MarkdownTooLarge, check_renderable
 
@@ -321,6 +329,10 @@ class Link(models.Model):
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
 
+    def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return self.target.get_absolute_url()
 
@@ -337,6 +349,10 @@ class UpdateNote(models.Model):
 
     def __str__(self) -> str:
         return f"Updated on {self.date:%Y-%m-%d}: {self.text}"
+
+    def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return self.post.get_absolute_url()
@@ -397,3 +413,19 @@ class SiteState(models.Model):
 
     def __str__(self) -> str:
         return f"Site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RestoreRecord(models.Model):
+    """A restore that committed. Its media wait in a folder named by `token` until they are
+    moved into place; finding this row tells a restore cut short to finish moving them, and
+    its absence tells it to throw them away (notes/backup/media.py)."""
+
+    token = models.CharField(max_length=32, unique=True)
+    restored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-restored_at"]
+        get_latest_by = "restored_at"
+
+    def __str__(self) -> str:
+        return f"Restore at {self.restored_at:%Y-%m-%d %H:%M:%S}"

@@ -28,7 +28,7 @@ from notes.exporters import export_to_directory
 from notes.importers import InvalidImport, import_feed, import_markdown
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.views import admin_import
-from tests.factories import link, make_draft, make_post, make_tag, make_user
+from tests.factories import image_bytes, link, make_draft, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -491,7 +491,7 @@ class TestBackupAndRestore:
         make_draft("Unfinished", slug="unfinished")
         link(first, second, note="what comes next")
         UpdateNote.objects.create(post=second, date=datetime.date(2024, 1, 5), text="Clarified")
-        default_storage.save("uploads/photo.png", ContentFile(b"\x89PNG a photo"))
+        default_storage.save("uploads/photo.png", ContentFile(image_bytes()))
         return writer
 
     def test_a_backup_restores_into_an_empty_database(self, tmp_path):
@@ -508,7 +508,7 @@ class TestBackupAndRestore:
         assert snapshot() == before
         assert Tag.objects.get(name="machine learning").description_html == tag_description
         assert Series.objects.get().description == "From zero."
-        assert default_storage.open("uploads/photo.png").read() == b"\x89PNG a photo"
+        assert default_storage.open("uploads/photo.png").read() == image_bytes()
         assert not get_user_model().objects.get(username="writer").has_usable_password()
         make_post("Written after the restore")  # the id sequences were moved past the rows
 
@@ -522,7 +522,7 @@ class TestBackupAndRestore:
         assert "pbkdf2" not in plain and "pbkdf2" in full
 
         empty_the_database()
-        call_command("restore", str(tmp_path / "full.zip"))
+        call_command("restore", str(tmp_path / "full.zip"), "--with-users")
         writer = get_user_model().objects.get(username="writer")
         assert writer.check_password("correct horse battery staple")
 

@@ -19,11 +19,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test import Client, override_settings
-from PIL import Image
 
 from notes.logging import JsonFormatter
 from notes.models import Post, Tag
-from tests.factories import admin_post_form, make_post, make_user
+from tests.factories import admin_post_form, image_bytes, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +79,8 @@ class TestHeaders:
             for part in response["Content-Security-Policy"].split(";")
         )
         assert policy["default-src"] == "'self'"
-        assert policy["script-src"] == "'self'"
+        # Not 'self': that would let a page run a script from /media/.
+        assert policy["script-src"] == "http://testserver/static/ http://testserver/admin/jsi18n/"
         assert policy["object-src"] == "'none'"
         assert policy["base-uri"] == "'none'"
         assert policy["frame-ancestors"] == "'none'"
@@ -88,7 +88,24 @@ class TestHeaders:
 
     def test_the_editor_page_carries_the_policy_too(self, staff_client):
         response = staff_client.get("/admin/notes/post/add/")
-        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert "script-src http://testserver/static/ " in response["Content-Security-Policy"]
+
+    def test_scripts_come_from_the_static_files_host_even_on_another_origin(self, client, settings):
+        settings.STATIC_URL = "https://static.example.net/kb/"
+        settings.ALLOWED_HOSTS = ["notes.example.org"]
+        response = client.get("/", headers={"Host": "notes.example.org"})
+        assert "script-src https://static.example.net/kb/ http://notes.example.org/admin/" in (
+            response["Content-Security-Policy"]
+        )
+
+    def test_no_script_source_covers_the_media_folder(self, client):
+        """A file brought in as media must never run as a page's script, even if a post's HTML
+        named it; only the static files' folder may."""
+        policy = client.get("/")["Content-Security-Policy"]
+        sources = re.search(r"script-src ([^;]+)", policy)[1].split()
+        media_script = "http://testserver/media/x.js"
+        assert "'self'" not in sources and "*" not in sources
+        assert not [s for s in sources if s.endswith("/") and media_script.startswith(s)]
 
     def test_referrer_policy_nosniff_and_request_id(self, client):
         response = client.get("/")
@@ -166,10 +183,7 @@ class TestLoginThrottling:
         assert staff_client.get("/admin/").status_code == 200
 
 
-def png_bytes(size: tuple[int, int] = (4, 3), fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt)
-    return buffer.getvalue()
+png_bytes = image_bytes
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -231,6 +245,34 @@ class TestImageUploads:
         escape = client.get("/media/%2e%2e/kb/settings.py")
         assert escape.status_code in (400, 404) and b"SECRET_KEY" not in escape.content
         assert client.get("/media/uploads/missing.png").status_code == 404
+
+    def test_a_media_file_is_sent_with_the_type_pillow_reads_not_its_name(
+        self, client, settings, media
+    ):
+        settings.KB_SERVE_MEDIA = True
+        (media / "uploads").mkdir(parents=True)
+        (media / "uploads" / "x.js").write_bytes(b"alert(document.domain)")
+        (media / "uploads" / "x.png").write_bytes(b"<!doctype html><script>alert(1)</script>")
+        (media / "uploads" / "picture.html").write_bytes(png_bytes())
+
+        assert client.get("/media/uploads/x.js").status_code == 404
+        assert client.get("/media/uploads/x.png").status_code == 404
+        disguised = client.get("/media/uploads/picture.html")
+        assert disguised.status_code == 200
+        assert disguised["Content-Type"] == "image/png"
+        assert disguised["X-Content-Type-Options"] == "nosniff"
+        assert client.head("/media/uploads/picture.html").status_code == 200
+        assert client.post("/media/uploads/picture.html").status_code == 405
+
+    def test_a_name_too_long_for_the_file_system_or_hidden_is_a_404(
+        self, client, settings, media
+    ):
+        settings.KB_SERVE_MEDIA = True
+        (media / ".restoring" / "t").mkdir(parents=True)
+        (media / ".restoring" / "t" / "a.png").write_bytes(png_bytes())
+        assert client.get("/media/uploads/" + "a" * 300 + ".png").status_code == 404
+        assert client.get("/media/" + "/".join(["abc"] * 2000)).status_code == 404
+        assert client.get("/media/.restoring/t/a.png").status_code == 404
 
     def test_media_are_left_to_the_web_server_unless_asked(self, staff_client, client, settings):
         settings.KB_SERVE_MEDIA = False
