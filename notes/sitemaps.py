@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap
 from django.db.models import Max, Q
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from notes.models import Post, PostQuerySet, Series, Tag
+from notes.text import xml_safe
 
 
 class PostSitemap(Sitemap):
@@ -67,3 +71,12 @@ class PageSitemap(Sitemap):
 
 
 SITEMAPS = {"pages": PageSitemap, "posts": PostSitemap, "tags": TagSitemap, "series": SeriesSitemap}
+
+
+@require_safe
+def sitemap_xml(request: HttpRequest) -> HttpResponse:
+    """Django's sitemap view, for GET and HEAD only, and never with a character XML forbids."""
+    response = sitemap(request, sitemaps=SITEMAPS)
+    response.render()
+    response.content = xml_safe(response.content.decode()).encode()
+    return response

@@ -1,9 +1,8 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path, register_converter
 
 from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
-from notes.sitemaps import SITEMAPS
+from notes.sitemaps import sitemap_xml
 from notes.views import discovery, reading, search
 
 register_converter(UnicodeSlugConverter, "uslug")
@@ -30,5 +29,5 @@ urlpatterns = [
     path("index.json", discovery.index_json, name="index-json"),
     path("llms.txt", discovery.llms_txt, name="llms-txt"),
     path("robots.txt", discovery.robots_txt, name="robots-txt"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemap_xml, name="sitemap"),
 ]

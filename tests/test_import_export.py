@@ -266,6 +266,16 @@ class TestImportingMarkdown:
         where = f"broken.md:{line}: " if line else "broken.md: "
         assert where in str(raised.value) and reason in str(raised.value)
 
+    def test_text_pasted_from_a_pdf_is_imported_without_its_page_breaks(
+        self, author, tmp_path, client
+    ):
+        write(tmp_path, "pdf.md", "---\ntitle: From a PDF\n---\nPage one.\x0cPage two.\x0b\x01\n")
+
+        call_command("import_markdown", str(tmp_path))
+
+        assert Post.objects.get().body == "Page one.\nPage two.\n\n"
+        assert client.get("/feed/").status_code == 200
+
     def test_every_bad_file_is_listed(self, author, tmp_path):
         write(tmp_path, "a.md", note(title="A", date="soon"))
         write(tmp_path, "b.md", note(title="B", source="not a url"))

@@ -475,3 +475,17 @@ def test_a_restore_killed_half_way_leaves_the_site_as_it_was(tmp_path):
         after = json.loads(manage("shell", "-c", SITE_SCRIPT).stdout.splitlines()[-1])
         assert next(p[:2] for p in after["posts"] if p[0] == "part-7") == ["part-7", "Part 7"]
         assert after["media"]["uploads/in-backup-3.png"] == image_bytes((4, 3)).hex()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("slug", "not a slug", "slug"), ("status", "secret", "status"), ("title", "x" * 300, "title")],
+)
+def test_a_field_no_form_would_accept_is_refused(site, tmp_path, field, value, message):
+    def spoil(records: list) -> None:
+        next(r for r in records if r["model"] == "notes.post")["fields"][field] = value
+
+    before = state()
+    with pytest.raises(CommandError, match=rf"notes\.post \d+: {message}"):
+        restore(edited(take_backup(tmp_path), {"data.json": json_edit(spoil)}), "--force")
+    assert state() == before

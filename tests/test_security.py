@@ -94,8 +94,9 @@ class TestHeaders:
         settings.STATIC_URL = "https://static.example.net/kb/"
         settings.ALLOWED_HOSTS = ["notes.example.org"]
         response = client.get("/", headers={"Host": "notes.example.org"})
-        assert "script-src https://static.example.net/kb/ http://notes.example.org/admin/" in (
-            response["Content-Security-Policy"]
+        assert (
+            "script-src https://static.example.net/kb/ http://notes.example.org/admin/"
+            in (response["Content-Security-Policy"])
         )
 
     def test_no_script_source_covers_the_media_folder(self, client):
@@ -264,9 +265,7 @@ class TestImageUploads:
         assert client.head("/media/uploads/picture.html").status_code == 200
         assert client.post("/media/uploads/picture.html").status_code == 405
 
-    def test_a_name_too_long_for_the_file_system_or_hidden_is_a_404(
-        self, client, settings, media
-    ):
+    def test_a_name_too_long_for_the_file_system_or_hidden_is_a_404(self, client, settings, media):
         settings.KB_SERVE_MEDIA = True
         (media / ".restoring" / "t").mkdir(parents=True)
         (media / ".restoring" / "t" / "a.png").write_bytes(png_bytes())
@@ -515,3 +514,36 @@ class TestStructuredLogging:
         assert line["path"] == "/"
         assert line["status_code"] == 500
         assert "RuntimeError: the list broke" in line["exception"]
+
+
+class TestReadOnlyPages:
+    """Public pages take GET and HEAD; anything else is a 405 that names what they take."""
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/",
+            "/posts/open/",
+            "/tags/",
+            "/tags/maths/",
+            "/tags/maths/feed/",
+            "/search/?q=open",
+            "/archive/",
+            "/feed/",
+            "/index.xml",
+            "/sitemap.xml",
+            "/index.json",
+            "/llms.txt",
+            "/robots.txt",
+        ],
+    )
+    @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+    def test_other_methods_are_refused_with_405(self, client, path, method):
+        tag = Tag.objects.create(name="maths")
+        make_post("Open", slug="open", tags=[tag])
+
+        response = getattr(client, method)(path)
+
+        assert response.status_code == 405, (method, path)
+        assert "GET" in response["Allow"]
+        assert client.head(path).status_code == 200

@@ -206,7 +206,7 @@ def _load_rows(checked, token: str, *, force: bool, with_users: bool) -> Counter
             user_model = get_user_model()
             counts[user_model._meta.label] = load_accounts(checked.accounts, with_users=with_users)
             for restored in serializers.deserialize("python", checked.records):
-                clean_text_fields(restored.object)
+                _check_row(restored.object)
                 restored.save()
                 counts[restored.object._meta.label] += 1
             _reset_sequences()
@@ -217,6 +217,18 @@ def _load_rows(checked, token: str, *, force: bool, with_users: bool) -> Counter
     except (DeserializationError, ValidationError, ObjectDoesNotExist, DatabaseError) as exc:
         raise BackupError(f"the backup's data cannot be loaded: {exc}") from exc
     return counts
+
+
+def _check_row(row: models.Model) -> None:
+    """Clean the row's text and check each field as a form would (a slug that is a slug, a
+    known status, lengths); references are left to the database's constraints."""
+    clean_text_fields(row)
+    relations = [f.name for f in row._meta.get_fields() if f.is_relation]
+    try:
+        row.clean_fields(exclude=relations)
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise BackupError(f"{row._meta.label_lower} {row.pk}: {problems}") from exc
 
 
 def _render_again() -> None:

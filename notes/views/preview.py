@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from notes.models import MAX_BODY_CHARS
 from notes.rendering import markdownify
+from notes.text import clean_text
 
 
 @method_decorator(staff_member_required, name="dispatch")
@@ -23,7 +24,8 @@ class MarkdownPreviewView(View):
                 f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
                 status=413,
             )
-        return HttpResponse(markdownify(content))
+        # What the editor shows is what saving stores: the model cleans the text the same way.
+        return HttpResponse(markdownify(clean_text(content)))
 
 
 markdown_preview = require_POST(MarkdownPreviewView.as_view())
