@@ -186,6 +186,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Images pasted into the editor (notes/uploads.py): bytes on disk, and pixels once decoded.
 KB_UPLOAD_MAX_BYTES = int(env_str("KB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 KB_UPLOAD_MAX_PIXELS = int(env_str("KB_UPLOAD_MAX_PIXELS", str(40_000_000)))
+# A photo's EXIF says where it was taken; uploads drop it (orientation applied) unless this is on.
+KB_UPLOAD_KEEP_METADATA = env_bool("KB_UPLOAD_KEEP_METADATA", False)
 # Send uploaded images from kb itself, for a deployment with no web server in front of it.
 KB_SERVE_MEDIA = env_bool("KB_SERVE_MEDIA", DEBUG)
 

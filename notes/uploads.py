@@ -21,7 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.utils import timezone
 from django.utils._os import safe_join
 from django.views.decorators.http import require_POST, require_safe
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow's format name → the extension the stored file gets.
 ALLOWED_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
@@ -77,6 +77,39 @@ def check_image(data: bytes, *, max_pixels: int) -> str:
     return ALLOWED_FORMATS[kind]
 
 
+# What a file may say about who took it, where and with what: EXIF (GPS, serial numbers, time),
+# XMP, comments and Photoshop's IPTC block. PNG text chunks count too (see _has_metadata).
+IDENTIFYING = {"exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop"}
+
+
+def without_metadata(data: bytes) -> bytes:
+    """The image re-encoded without identifying metadata, turned the way its EXIF orientation
+    said (which would otherwise be lost with it). An image that carries none is returned as it
+    was, byte for byte; so is a GIF, which has no EXIF and whose palette re-encoding could harm.
+    `data` must have passed `check_image`."""
+    with Image.open(io.BytesIO(data)) as image:
+        kind = image.format
+        if kind == "GIF" or not _has_metadata(image):
+            return data
+        icc_profile = image.info.get("icc_profile")
+        options: dict = {"icc_profile": icc_profile} if icc_profile else {}
+        if getattr(image, "n_frames", 1) > 1:
+            # Animated PNG or WebP: every frame, no metadata; orientation is rare there.
+            clean, options["save_all"] = image, True
+        else:
+            clean = ImageOps.exif_transpose(image)
+        clean.info = {}
+        if kind in {"JPEG", "WEBP"}:
+            options["quality"] = 92
+        buffer = io.BytesIO()
+        clean.save(buffer, kind, **options)
+        return buffer.getvalue()
+
+
+def _has_metadata(image: Image.Image) -> bool:
+    return bool(IDENTIFYING & set(image.info)) or bool(getattr(image, "text", None))
+
+
 def store_image(upload: UploadedFile) -> str:
     """Check an uploaded file and save it; returns its public URL."""
     limit = settings.KB_UPLOAD_MAX_BYTES
@@ -86,6 +119,8 @@ def store_image(upload: UploadedFile) -> str:
         )
     data = upload.read()
     extension = check_image(data, max_pixels=settings.KB_UPLOAD_MAX_PIXELS)
+    if not settings.KB_UPLOAD_KEEP_METADATA:
+        data = without_metadata(data)
     folder = timezone.now().strftime(settings.MARKDOWNX_MEDIA_PATH)
     name = default_storage.save(f"{folder}{uuid.uuid4().hex}.{extension}", ContentFile(data))
     return default_storage.url(name)

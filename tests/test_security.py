@@ -273,6 +273,59 @@ class TestImageUploads:
         assert client.get("/media/" + "/".join(["abc"] * 2000)).status_code == 404
         assert client.get("/media/.restoring/t/a.png").status_code == 404
 
+    @staticmethod
+    def photo_with_location() -> bytes:
+        """A JPEG as a phone writes it: 40 by 20 pixels stored sideways (orientation 6, "turn
+        90° clockwise to view"), with a GPS position, the camera's serial number and XMP."""
+        from PIL import Image
+
+        exif = Image.Exif()
+        exif[0x0112] = 6  # Orientation
+        exif[0xA431] = "SERIAL-12345"  # BodySerialNumber
+        exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)})
+        xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/>Home</x:xmpmeta>'
+        return image_bytes((40, 20), "JPEG", exif=exif.tobytes(), xmp=xmp)
+
+    def test_a_photos_location_and_camera_are_stripped_and_its_orientation_applied(
+        self, staff_client, media
+    ):
+        from PIL import Image
+
+        original = self.photo_with_location()
+        with Image.open(io.BytesIO(original)) as before:
+            assert before.getexif().get_ifd(0x8825) and "xmp" in before.info
+
+        assert self.upload(staff_client, "me.jpg", original, "image/jpeg").status_code == 200
+
+        [stored] = stored_files(media)
+        data = stored.read_bytes()
+        assert b"SERIAL-12345" not in data and b"xmpmeta" not in data
+        with Image.open(stored) as after:
+            assert dict(after.getexif()) == {} and "xmp" not in after.info
+            assert after.size == (20, 40)  # turned upright, as the camera meant
+
+    def test_png_text_and_exif_chunks_are_stripped_too(self, staff_client, media):
+        from PIL import Image, PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Location", "51.5, -0.12")
+        exif = Image.Exif()
+        exif[0xA431] = "SERIAL-999"
+        self.upload(staff_client, "s.png", image_bytes(fmt="PNG", pnginfo=info, exif=exif))
+
+        [stored] = stored_files(media)
+        assert b"51.5, -0.12" not in stored.read_bytes()
+        assert b"SERIAL-999" not in stored.read_bytes()
+
+    def test_a_setting_keeps_the_metadata_for_those_who_want_it(
+        self, staff_client, media, settings
+    ):
+        settings.KB_UPLOAD_KEEP_METADATA = True
+        original = self.photo_with_location()
+        self.upload(staff_client, "me.jpg", original, "image/jpeg")
+        [stored] = stored_files(media)
+        assert stored.read_bytes() == original
+
     def test_media_are_left_to_the_web_server_unless_asked(self, staff_client, client, settings):
         settings.KB_SERVE_MEDIA = False
         url = re.search(
