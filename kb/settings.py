@@ -3,6 +3,7 @@
 Every variable is listed, with its default, in `.env.example`.
 """
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -172,6 +173,19 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 KB_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 # How many proxies append to X-Forwarded-For; the client is the address the outermost one saw.
 KB_PROXY_COUNT = int(env_str("DJANGO_PROXY_COUNT", "1"))
+# The addresses a proxy of ours connects from. A request from anywhere else reached gunicorn
+# directly, so its X-Forwarded-For is the client's own claim and is not believed. The default
+# is loopback and the private ranges; name the proxy's own address to trust only it.
+try:
+    KB_TRUSTED_PROXIES = [
+        ipaddress.ip_network(item)
+        for item in env_list(
+            "DJANGO_TRUSTED_PROXIES",
+            "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+        )
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 if KB_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A load balancer polls over plain HTTP inside the private network.

@@ -3,6 +3,7 @@ the login lockout page, and a clear refusal of NUL bytes before they reach the d
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -32,7 +33,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        trusted = settings.KB_BEHIND_PROXY and _INCOMING_ID.match(incoming)
+        trusted = from_trusted_proxy(request) and _INCOMING_ID.match(incoming)
         request.id = incoming if trusted else uuid.uuid4().hex
         token = request_id_var.set(request.id)
         try:
@@ -66,15 +67,30 @@ class RejectNullBytesMiddleware:
         return self.get_response(request)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request came through a proxy of ours, whose headers may be believed:
+    kb is behind one, and the peer's address is one of KB_TRUSTED_PROXIES."""
+    if not settings.KB_BEHIND_PROXY:
+        return False
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(peer in network for network in settings.KB_TRUSTED_PROXIES)
+
+
 def client_ip(request: HttpRequest) -> str:
     """The address of the person at the other end, for login throttling and logs.
 
     Behind a proxy, REMOTE_ADDR is the proxy. Each proxy appends the address it saw to
     X-Forwarded-For, so the entry `KB_PROXY_COUNT` places from the right is the last one a
-    proxy of ours wrote; anything further left came from the client and could be forged.
+    proxy of ours wrote; anything further left came from the client and could be forged. A
+    request that did not come from a trusted proxy counts against its own address, whatever
+    it claims: otherwise a client reaching gunicorn directly could rotate the header and
+    never be locked out.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    if not settings.KB_BEHIND_PROXY:
+    if not from_trusted_proxy(request):
         return remote
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [a for a in forwarded if a]

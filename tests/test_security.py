@@ -56,9 +56,30 @@ PRODUCTION = {
 }
 
 
+def readme_deployment_environment() -> dict[str, str]:
+    """The variables the README's Deployment section lists, with its placeholders filled."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    env = dict(line.strip().split("=", 1) for line in block.splitlines() if "=" in line)
+    env["DJANGO_SECRET_KEY"] = PRODUCTION["DJANGO_SECRET_KEY"]
+    env["DATABASE_URL"] = env["DATABASE_URL"].replace("<password>", "secret")
+    assert not [value for value in env.values() if "<" in value], env
+    return env
+
+
 class TestDeploySettings:
     def test_production_environment_passes_the_deploy_check(self):
         result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "no issues" in result.stdout
+
+    def test_the_readmes_own_list_passes_the_deploy_check(self):
+        env = readme_deployment_environment()
+        assert {"DJANGO_ALLOWED_HOSTS", "DJANGO_HSTS_SECONDS", "DJANGO_BEHIND_PROXY"} <= set(env)
+
+        result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
         assert result.returncode == 0, result.stdout + result.stderr
         assert "no issues" in result.stdout
 
@@ -179,6 +200,33 @@ class TestLoginThrottling:
             LOGIN_URL, {"username": "owner", "password": PASSWORD}, headers=owner_from_home
         )
         assert response.status_code == 302
+
+    @override_settings(KB_BEHIND_PROXY=True, KB_PROXY_COUNT=1)
+    def test_a_client_reaching_gunicorn_directly_cannot_rotate_the_forwarded_header(
+        self, owner, settings
+    ):
+        client = Client(REMOTE_ADDR="203.0.113.50")  # on the internet, not our proxy
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(client, **{"X-Forwarded-For": f"192.0.2.{n}"})
+        response = client.post(
+            LOGIN_URL,
+            {"username": "owner", "password": PASSWORD},
+            headers={"X-Forwarded-For": "192.0.2.200"},
+        )
+        assert response.status_code == 429
+        assert "_auth_user_id" not in client.session
+
+    @override_settings(KB_BEHIND_PROXY=True)
+    def test_only_the_named_proxy_is_trusted_when_one_is_named(self, owner, settings):
+        import ipaddress
+
+        settings.KB_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.2/32")]
+        neighbour = Client(REMOTE_ADDR="10.0.0.3")
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(neighbour, **{"X-Forwarded-For": f"192.0.2.{n}"})
+        assert failed_login(neighbour, **{"X-Forwarded-For": "192.0.2.77"}).status_code == 429
+        proxy = Client(REMOTE_ADDR="10.0.0.2")
+        assert failed_login(proxy, **{"X-Forwarded-For": "192.0.2.78"}).status_code == 200
 
     def test_force_login_in_tests_still_works(self, staff_client):
         assert staff_client.get("/admin/").status_code == 200
