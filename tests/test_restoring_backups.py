@@ -203,6 +203,25 @@ class TestAccounts:
         assert mallory.check_password("attacker's own password")  # confirmed with --with-users
         assert not mallory.is_superuser
 
+    def test_groups_come_back_only_with_users(self, site, tmp_path):
+        from django.contrib.auth.models import Group
+
+        writer = make_user("writer")
+        writer.groups.add(Group.objects.create(name="editors"))
+        archive = take_backup(tmp_path, "--with-users")
+        writer.delete()
+        Group.objects.all().delete()
+
+        restore(archive, "--force")
+        assert not get_user_model().objects.get(username="writer").groups.exists()
+        assert not Group.objects.exists()
+
+        get_user_model().objects.get(username="writer").delete()
+        restore(archive, "--force", "--with-users")
+        assert [g.name for g in get_user_model().objects.get(username="writer").groups.all()] == [
+            "editors"
+        ]
+
     def test_the_owners_accounts_come_back_whole_into_an_empty_database(self, site, tmp_path):
         archive = take_backup(tmp_path, "--with-users")
         for model in reversed(backup.notes_models()):

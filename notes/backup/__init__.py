@@ -203,8 +203,7 @@ def _load_rows(checked, token: str, *, force: bool, with_users: bool) -> Counter
                     raise RestoreRefused("the database already holds notes")
                 for model in reversed(CONTENT_MODELS):
                     model._base_manager.all().delete()
-            user_model = get_user_model()
-            counts[user_model._meta.label] = load_accounts(checked.accounts, with_users=with_users)
+            counts["new accounts"] = load_accounts(checked.accounts, with_users=with_users)
             for restored in serializers.deserialize("python", checked.records):
                 _check_row(restored.object)
                 restored.save()

@@ -67,11 +67,12 @@ def read_accounts(records: Any, *, with_users: bool) -> Accounts:
             except ValidationError as exc:
                 raise AccountsRefused(f"{where}: the username {username!r} is invalid") from exc
             accounts.users.append(fields)
-        elif label == GROUP_LABEL and with_users:
+        elif label == GROUP_LABEL:
             _check_fields(where, fields, GROUP_FIELDS)
             if not isinstance(fields.get("name"), str) or not fields["name"]:
                 raise AccountsRefused(f"{where} is a group without a name")
-            accounts.groups.append(fields)
+            if with_users:  # otherwise people come in as names only, in no group
+                accounts.groups.append(fields)
         else:
             raise AccountsRefused(
                 f"{where} is a {label or 'nameless'} record, which kb never backs up"
