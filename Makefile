@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres e2e lint format migrations-check bench bench-quick bench-parts clean
+.PHONY: run test test-postgres e2e lint format migrations-check bench bench-quick bench-parts soak clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "kb needs Python 3.11, 3.12 or 3.13 (set PYTHON=...)"; exit 1; }
@@ -63,6 +63,10 @@ bench-parts: $(STAMP)
 	$(BIN)/python bench/render_bench.py --posts 1000
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/import_bench.py --files 1000
+
+## soak: a few minutes of mixed load on PostgreSQL with faults injected (README, "Reliability")
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

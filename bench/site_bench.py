@@ -28,7 +28,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -73,6 +72,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from processes import free_port, workers_of  # noqa: E402
 from vocabulary import CLUSTERS, RARE, VOCABULARY  # noqa: E402
 
 from notes import search_ranking  # noqa: E402
@@ -129,12 +129,6 @@ def build(posts: int) -> dict:
     return {"corpus": made, "seconds": times}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(port: int, workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -160,18 +154,6 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
             time.sleep(0.2)
     server.kill()
     raise SystemExit("gunicorn did not answer /healthz within 30 s")
-
-
-def workers_of(master: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            children.append(int(stat.parent.name))
-    return children
 
 
 def memory_mb(pid: int) -> dict[str, float]:

@@ -3,6 +3,7 @@
 Every variable is listed, with its default, in `.env.example`.
 """
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -79,7 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "notes.middleware.RejectNullBytesMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, with script-src filled in with the static files' address (see below).
+    "notes.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a lockout into the page the user sees.
     "axes.middleware.AxesMiddleware",
 ]
@@ -174,6 +176,19 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 KB_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 # How many proxies append to X-Forwarded-For; the client is the address the outermost one saw.
 KB_PROXY_COUNT = int(env_str("DJANGO_PROXY_COUNT", "1"))
+# The addresses a proxy of ours connects from. A request from anywhere else reached gunicorn
+# directly, so its X-Forwarded-For is the client's own claim and is not believed. The default
+# is loopback and the private ranges; name the proxy's own address to trust only it.
+try:
+    KB_TRUSTED_PROXIES = [
+        ipaddress.ip_network(item)
+        for item in env_list(
+            "DJANGO_TRUSTED_PROXIES",
+            "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+        )
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {exc}") from exc
 if KB_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A load balancer polls over plain HTTP inside the private network.
@@ -188,14 +203,18 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Images pasted into the editor (notes/uploads.py): bytes on disk, and pixels once decoded.
 KB_UPLOAD_MAX_BYTES = int(env_str("KB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 KB_UPLOAD_MAX_PIXELS = int(env_str("KB_UPLOAD_MAX_PIXELS", str(40_000_000)))
+# A photo's EXIF says where it was taken; uploads drop it (orientation applied) unless this is on.
+KB_UPLOAD_KEEP_METADATA = env_bool("KB_UPLOAD_KEEP_METADATA", False)
 # Send uploaded images from kb itself, for a deployment with no web server in front of it.
 KB_SERVE_MEDIA = env_bool("KB_SERVE_MEDIA", DEBUG)
 
 # Every response carries this policy; kb's pages and the admin need no inline script or style.
+# Scripts come from the static files' address only, not 'self': /media/ is on the same origin,
+# and what lives there came from authors and backups. The middleware fills the address in.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["kb:static-files"],
         "style-src": ["'self'"],
         # Paper summaries may show a figure from the paper's own site.
         "img-src": ["'self'", "data:", "https:"],

@@ -91,13 +91,14 @@ def post_as_markdown(post: Post) -> str:
 
 
 def media_names(folder: str = "") -> Iterator[str]:
-    """Every file in the media storage, by name, in a stable order."""
+    """Every file in the media storage, by name, in a stable order. Hidden names are left
+    out: they are kb's own working files (a restore's staging folder), never media."""
     if not default_storage.exists(folder or "."):
         return
     folders, files = default_storage.listdir(folder or ".")
-    for name in sorted(files):
+    for name in sorted(f for f in files if not f.startswith(".")):
         yield f"{folder}/{name}" if folder else name
-    for sub in sorted(folders):
+    for sub in sorted(f for f in folders if not f.startswith(".")):
         yield from media_names(f"{folder}/{sub}" if folder else sub)
 
 

@@ -10,16 +10,38 @@ import datetime
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
+from django.views.decorators.http import require_safe
 
 from notes.models import Post, PostQuerySet, SiteSettings, Tag
 from notes.rendering.typesetting import mathml_only
+from notes.text import xml_safe
 
 FEED_ITEMS = 20
 
 
-class AtomWithContent(Atom1Feed):
+def _xml_safe(value):
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe(v) for v in value)
+    return value
+
+
+class XmlSafeFeed:
+    """Drops what XML 1.0 cannot carry from every value, so one stray control character that
+    reached the database never turns the feed into an error for everyone."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs) -> None:
+        super().add_item(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+
+class AtomWithContent(XmlSafeFeed, Atom1Feed):
     """Atom with each entry's full HTML body in <content type="html">."""
 
     def add_item_elements(self, handler, item) -> None:
@@ -27,7 +49,7 @@ class AtomWithContent(Atom1Feed):
         handler.addQuickElement("content", item["content_html"], {"type": "html"})
 
 
-class RssWithContent(Rss201rev2Feed):
+class RssWithContent(XmlSafeFeed, Rss201rev2Feed):
     """RSS 2.0 with each item's full HTML body in <content:encoded>, the usual extension."""
 
     def rss_attributes(self) -> dict[str, str]:
@@ -51,8 +73,9 @@ def feed_posts(posts: PostQuerySet) -> PostQuerySet:
     )
 
 
+@method_decorator(require_safe, name="__call__")
 class PostsFeed(Feed):
-    """The whole site, in Atom (at /feed/)."""
+    """The whole site, in Atom (at /feed/). Read-only: other methods than GET and HEAD get 405."""
 
     feed_type = AtomWithContent
 

@@ -73,7 +73,12 @@ class SearchQuery:
 
     def narrowed(self, *, tags: list[str] | None = None, year: int | None = None) -> SearchQuery:
         """The query with facet choices added: more required tags, a year."""
-        extra = [t for t in (clean_tag(t) for t in tags or []) if t and t not in self.tags]
+        known = {t.lower() for t in self.tags}
+        extra = []
+        for tag in (clean_tag(t) for t in tags or []):
+            if tag and tag.lower() not in known:
+                known.add(tag.lower())
+                extra.append(tag)
         return replace(self, tags=self.tags + tuple(extra), year=year or self.year)
 
 

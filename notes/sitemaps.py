@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Max, Q
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from notes.models import Post, PostQuerySet, Series, Tag, UpdateNote
+from notes.text import xml_safe
 
 # The protocol allows 50,000; smaller sections each render in a fraction of a second.
 SECTION_LIMIT = 10_000
@@ -93,3 +97,24 @@ class PageSitemap(Sitemap):
 
 
 SITEMAPS = {"pages": PageSitemap, "posts": PostSitemap, "tags": TagSitemap, "series": SeriesSitemap}
+
+
+def _xml_safe(response: HttpResponse) -> HttpResponse:
+    response.render()
+    response.content = xml_safe(response.content.decode()).encode()
+    return response
+
+
+@require_safe
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    """Django's sitemap index, for GET and HEAD only."""
+    return _xml_safe(
+        sitemap_views.index(request, SITEMAPS, sitemap_url_name="notes:sitemap-section")
+    )
+
+
+@require_safe
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    """One section, for GET and HEAD only, and never with a character XML forbids (text
+    stored before control characters were cleaned on the way in)."""
+    return _xml_safe(sitemap_views.sitemap(request, SITEMAPS, section=section))

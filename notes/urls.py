@@ -1,9 +1,8 @@
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path, register_converter
 
 from notes.converters import UnicodeSlugConverter
 from notes.feeds import PostsFeed, PostsRssFeed, TagFeed
-from notes.sitemaps import SITEMAPS
+from notes.sitemaps import sitemap_index, sitemap_section
 from notes.views import capture, connections, discovery, reading, references, search
 from notes.views.math import math_stylesheet
 
@@ -55,16 +54,6 @@ urlpatterns = [
     path("index.json", discovery.index_json, name="index-json"),
     path("llms.txt", discovery.llms_txt, name="llms-txt"),
     path("robots.txt", discovery.robots_txt, name="robots-txt"),
-    path(
-        "sitemap.xml",
-        sitemap_views.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "notes:sitemap-section"},
-        name="sitemap",
-    ),
-    path(
-        "sitemap-<section>.xml",
-        sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
-        name="sitemap-section",
-    ),
+    path("sitemap.xml", sitemap_index, name="sitemap"),
+    path("sitemap-<section>.xml", sitemap_section, name="sitemap-section"),
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from PIL import Image
 
 from notes import services
 from notes.models import Link, Post, Tag
@@ -91,3 +93,10 @@ def admin_post_form(**overrides) -> dict:
             f"{inline}-MAX_NUM_FORMS": "1000",
         }
     return data | overrides
+
+
+def image_bytes(size: tuple[int, int] = (4, 3), fmt: str = "PNG", **save_options) -> bytes:
+    """A real image file, as an author's camera or screenshot tool would write it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt, **save_options)
+    return buffer.getvalue()

@@ -163,6 +163,42 @@ class TestWritingInTheAdmin:
         assert not Link.objects.exists()
 
 
+class TestTextPastedFromPdfs:
+    """Form feeds and vertical tabs come with text copied out of PDFs; XML cannot carry them."""
+
+    def test_the_admin_stores_page_breaks_as_line_breaks_and_drops_other_controls(
+        self, staff_client, staff_user, client
+    ):
+        response = staff_client.post(
+            ADD_URL,
+            post_form(
+                author=str(staff_user.pk),
+                title="Scaling\x0claws",
+                body="Page one.\x0cPage two.\x0bThree\x07.",
+                summary="From a \x1bPDF.",
+                new_tags="pdf\x0cnotes",
+            ),
+        )
+
+        assert response.status_code == 302
+        post = Post.objects.get()
+        assert (post.title, post.body, post.summary) == (
+            "Scaling laws",
+            "Page one.\nPage two.\nThree.",
+            "From a PDF.",
+        )
+        assert [t.name for t in post.tags.all()] == ["pdf notes"]
+        assert client.get("/feed/").status_code == 200
+
+    def test_the_preview_shows_what_saving_will_store(self, staff_client):
+        response = staff_client.post(
+            "/admin/markdownx/markdownify/", {"content": "one\x0ctwo\x0b\x01"}
+        )
+        assert response.status_code == 200
+        assert "one\ntwo" in response.text and "\x0c" not in response.text
+        assert "\x01" not in response.text
+
+
 class TestWhoMayEdit:
     @pytest.mark.parametrize(
         "path", ["/admin/", ADD_URL, "/admin/notes/tag/", "/admin/notes/post/1/change/"]

@@ -29,7 +29,7 @@ from notes.exporters import export_to_directory
 from notes.importing import InvalidImport, feeds, import_feed, import_markdown
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.views import admin_import
-from tests.factories import link, make_draft, make_post, make_tag, make_user
+from tests.factories import image_bytes, link, make_draft, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -272,6 +272,16 @@ class TestImportingMarkdown:
         where = f"broken.md:{line}: " if line else "broken.md: "
         assert where in str(raised.value) and reason in str(raised.value)
 
+    def test_text_pasted_from_a_pdf_is_imported_without_its_page_breaks(
+        self, author, tmp_path, client
+    ):
+        write(tmp_path, "pdf.md", "---\ntitle: From a PDF\n---\nPage one.\x0cPage two.\x0b\x01\n")
+
+        call_command("import_markdown", str(tmp_path))
+
+        assert Post.objects.get().body == "Page one.\nPage two.\n\n"
+        assert client.get("/feed/").status_code == 200
+
     def test_every_bad_file_is_listed(self, author, tmp_path):
         write(tmp_path, "a.md", note(title="A", date="soon"))
         write(tmp_path, "b.md", note(title="B", source="not a url"))
@@ -503,7 +513,7 @@ class TestBackupAndRestore:
         make_draft("Unfinished", slug="unfinished")
         link(first, second, note="what comes next")
         UpdateNote.objects.create(post=second, date=datetime.date(2024, 1, 5), text="Clarified")
-        default_storage.save("uploads/photo.png", ContentFile(b"\x89PNG a photo"))
+        default_storage.save("uploads/photo.png", ContentFile(image_bytes()))
         return writer
 
     def test_a_backup_restores_into_an_empty_database(self, tmp_path):
@@ -520,7 +530,7 @@ class TestBackupAndRestore:
         assert snapshot() == before
         assert Tag.objects.get(name="machine learning").description_html == tag_description
         assert Series.objects.get().description == "From zero."
-        assert default_storage.open("uploads/photo.png").read() == b"\x89PNG a photo"
+        assert default_storage.open("uploads/photo.png").read() == image_bytes()
         assert not get_user_model().objects.get(username="writer").has_usable_password()
         make_post("Written after the restore")  # the id sequences were moved past the rows
 
@@ -534,7 +544,7 @@ class TestBackupAndRestore:
         assert "pbkdf2" not in plain and "pbkdf2" in full
 
         empty_the_database()
-        call_command("restore", str(tmp_path / "full.zip"))
+        call_command("restore", str(tmp_path / "full.zip"), "--with-users")
         writer = get_user_model().objects.get(username="writer")
         assert writer.check_password("correct horse battery staple")
 

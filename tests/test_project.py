@@ -187,7 +187,8 @@ class TestDockerCompose:
         assert any(v.split(":")[0] in compose["volumes"] for v in db["volumes"])
         assert web["build"] == "."
         assert web["depends_on"]["db"]["condition"] == "service_healthy"
-        assert web["ports"] == ["8000:8000"]
+        # Loopback only: a client elsewhere must come through the proxy, not around it.
+        assert web["ports"] == ["127.0.0.1:8000:8000"]
         assert web["environment"]["DATABASE_URL"].startswith("postgres://")
         assert "@db:5432/" in web["environment"]["DATABASE_URL"]
         assert web["environment"]["DJANGO_DEBUG"] == "0"

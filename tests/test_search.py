@@ -577,6 +577,25 @@ class TestBadInput:
 
         assert response.status_code == 200
 
+    def test_a_tag_repeated_hundreds_of_times_counts_once(self, client):
+        make_post("Haystack", body="A needle in it.", tags=[make_tag("a")])
+
+        once = client.get(reverse("notes:search") + "?q=needle&tag=a")
+        response = client.get(reverse("notes:search") + "?q=needle" + "&tag=a" * 600 + "&tag=A")
+
+        assert response.status_code == 200
+        assert titles_on(response) == ["Haystack"]
+        assert response.content.decode().count("tag: a") == once.content.decode().count("tag: a")
+
+    def test_more_distinct_tags_than_a_search_takes_is_a_400_that_says_so(self, client):
+        make_post("Haystack", body="A needle in it.")
+        query = "".join(f"&tag=t{n}" for n in range(40))
+
+        response = client.get(reverse("notes:search") + "?q=needle" + query)
+
+        assert response.status_code == 400
+        assert "at most 10 tags at once; this address asks for 40" in response.content.decode()
+
     @pytest.mark.parametrize("params", [{"q": "needle\x00"}, {"q": "\x00"}, {"tag": "a\x00b"}])
     def test_a_nul_byte_is_refused_or_ignored_never_a_server_error(self, client, params):
         make_post("Haystack", body="A needle in it.")

@@ -19,11 +19,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test import Client, override_settings
-from PIL import Image
 
 from notes.logging import JsonFormatter
 from notes.models import Post, Tag
-from tests.factories import admin_post_form, make_post, make_user
+from tests.factories import admin_post_form, image_bytes, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +56,30 @@ PRODUCTION = {
 }
 
 
+def readme_deployment_environment() -> dict[str, str]:
+    """The variables the README's Deployment section lists, with its placeholders filled."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    env = dict(line.strip().split("=", 1) for line in block.splitlines() if "=" in line)
+    env["DJANGO_SECRET_KEY"] = PRODUCTION["DJANGO_SECRET_KEY"]
+    env["DATABASE_URL"] = env["DATABASE_URL"].replace("<password>", "secret")
+    assert not [value for value in env.values() if "<" in value], env
+    return env
+
+
 class TestDeploySettings:
     def test_production_environment_passes_the_deploy_check(self):
         result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "no issues" in result.stdout
+
+    def test_the_readmes_own_list_passes_the_deploy_check(self):
+        env = readme_deployment_environment()
+        assert {"DJANGO_ALLOWED_HOSTS", "DJANGO_HSTS_SECONDS", "DJANGO_BEHIND_PROXY"} <= set(env)
+
+        result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
         assert result.returncode == 0, result.stdout + result.stderr
         assert "no issues" in result.stdout
 
@@ -80,7 +100,8 @@ class TestHeaders:
             for part in response["Content-Security-Policy"].split(";")
         )
         assert policy["default-src"] == "'self'"
-        assert policy["script-src"] == "'self'"
+        # Not 'self': that would let a page run a script from /media/.
+        assert policy["script-src"] == "http://testserver/static/ http://testserver/admin/jsi18n/"
         assert policy["object-src"] == "'none'"
         assert policy["base-uri"] == "'none'"
         assert policy["frame-ancestors"] == "'none'"
@@ -88,7 +109,25 @@ class TestHeaders:
 
     def test_the_editor_page_carries_the_policy_too(self, staff_client):
         response = staff_client.get("/admin/notes/post/add/")
-        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert "script-src http://testserver/static/ " in response["Content-Security-Policy"]
+
+    def test_scripts_come_from_the_static_files_host_even_on_another_origin(self, client, settings):
+        settings.STATIC_URL = "https://static.example.net/kb/"
+        settings.ALLOWED_HOSTS = ["notes.example.org"]
+        response = client.get("/", headers={"Host": "notes.example.org"})
+        assert (
+            "script-src https://static.example.net/kb/ http://notes.example.org/admin/"
+            in (response["Content-Security-Policy"])
+        )
+
+    def test_no_script_source_covers_the_media_folder(self, client):
+        """A file brought in as media must never run as a page's script, even if a post's HTML
+        named it; only the static files' folder may."""
+        policy = client.get("/")["Content-Security-Policy"]
+        sources = re.search(r"script-src ([^;]+)", policy)[1].split()
+        media_script = "http://testserver/media/x.js"
+        assert "'self'" not in sources and "*" not in sources
+        assert not [s for s in sources if s.endswith("/") and media_script.startswith(s)]
 
     def test_referrer_policy_nosniff_and_request_id(self, client):
         response = client.get("/")
@@ -162,14 +201,38 @@ class TestLoginThrottling:
         )
         assert response.status_code == 302
 
+    @override_settings(KB_BEHIND_PROXY=True, KB_PROXY_COUNT=1)
+    def test_a_client_reaching_gunicorn_directly_cannot_rotate_the_forwarded_header(
+        self, owner, settings
+    ):
+        client = Client(REMOTE_ADDR="203.0.113.50")  # on the internet, not our proxy
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(client, **{"X-Forwarded-For": f"192.0.2.{n}"})
+        response = client.post(
+            LOGIN_URL,
+            {"username": "owner", "password": PASSWORD},
+            headers={"X-Forwarded-For": "192.0.2.200"},
+        )
+        assert response.status_code == 429
+        assert "_auth_user_id" not in client.session
+
+    @override_settings(KB_BEHIND_PROXY=True)
+    def test_only_the_named_proxy_is_trusted_when_one_is_named(self, owner, settings):
+        import ipaddress
+
+        settings.KB_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.2/32")]
+        neighbour = Client(REMOTE_ADDR="10.0.0.3")
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            failed_login(neighbour, **{"X-Forwarded-For": f"192.0.2.{n}"})
+        assert failed_login(neighbour, **{"X-Forwarded-For": "192.0.2.77"}).status_code == 429
+        proxy = Client(REMOTE_ADDR="10.0.0.2")
+        assert failed_login(proxy, **{"X-Forwarded-For": "192.0.2.78"}).status_code == 200
+
     def test_force_login_in_tests_still_works(self, staff_client):
         assert staff_client.get("/admin/").status_code == 200
 
 
-def png_bytes(size: tuple[int, int] = (4, 3), fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt)
-    return buffer.getvalue()
+png_bytes = image_bytes
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -231,6 +294,85 @@ class TestImageUploads:
         escape = client.get("/media/%2e%2e/kb/settings.py")
         assert escape.status_code in (400, 404) and b"SECRET_KEY" not in escape.content
         assert client.get("/media/uploads/missing.png").status_code == 404
+
+    def test_a_media_file_is_sent_with_the_type_pillow_reads_not_its_name(
+        self, client, settings, media
+    ):
+        settings.KB_SERVE_MEDIA = True
+        (media / "uploads").mkdir(parents=True)
+        (media / "uploads" / "x.js").write_bytes(b"alert(document.domain)")
+        (media / "uploads" / "x.png").write_bytes(b"<!doctype html><script>alert(1)</script>")
+        (media / "uploads" / "picture.html").write_bytes(png_bytes())
+
+        assert client.get("/media/uploads/x.js").status_code == 404
+        assert client.get("/media/uploads/x.png").status_code == 404
+        disguised = client.get("/media/uploads/picture.html")
+        assert disguised.status_code == 200
+        assert disguised["Content-Type"] == "image/png"
+        assert disguised["X-Content-Type-Options"] == "nosniff"
+        assert client.head("/media/uploads/picture.html").status_code == 200
+        assert client.post("/media/uploads/picture.html").status_code == 405
+
+    def test_a_name_too_long_for_the_file_system_or_hidden_is_a_404(self, client, settings, media):
+        settings.KB_SERVE_MEDIA = True
+        (media / ".restoring" / "t").mkdir(parents=True)
+        (media / ".restoring" / "t" / "a.png").write_bytes(png_bytes())
+        assert client.get("/media/uploads/" + "a" * 300 + ".png").status_code == 404
+        assert client.get("/media/" + "/".join(["abc"] * 2000)).status_code == 404
+        assert client.get("/media/.restoring/t/a.png").status_code == 404
+
+    @staticmethod
+    def photo_with_location() -> bytes:
+        """A JPEG as a phone writes it: 40 by 20 pixels stored sideways (orientation 6, "turn
+        90° clockwise to view"), with a GPS position, the camera's serial number and XMP."""
+        from PIL import Image
+
+        exif = Image.Exif()
+        exif[0x0112] = 6  # Orientation
+        exif[0xA431] = "SERIAL-12345"  # BodySerialNumber
+        exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)})
+        xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/>Home</x:xmpmeta>'
+        return image_bytes((40, 20), "JPEG", exif=exif.tobytes(), xmp=xmp)
+
+    def test_a_photos_location_and_camera_are_stripped_and_its_orientation_applied(
+        self, staff_client, media
+    ):
+        from PIL import Image
+
+        original = self.photo_with_location()
+        with Image.open(io.BytesIO(original)) as before:
+            assert before.getexif().get_ifd(0x8825) and "xmp" in before.info
+
+        assert self.upload(staff_client, "me.jpg", original, "image/jpeg").status_code == 200
+
+        [stored] = stored_files(media)
+        data = stored.read_bytes()
+        assert b"SERIAL-12345" not in data and b"xmpmeta" not in data
+        with Image.open(stored) as after:
+            assert dict(after.getexif()) == {} and "xmp" not in after.info
+            assert after.size == (20, 40)  # turned upright, as the camera meant
+
+    def test_png_text_and_exif_chunks_are_stripped_too(self, staff_client, media):
+        from PIL import Image, PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Location", "51.5, -0.12")
+        exif = Image.Exif()
+        exif[0xA431] = "SERIAL-999"
+        self.upload(staff_client, "s.png", image_bytes(fmt="PNG", pnginfo=info, exif=exif))
+
+        [stored] = stored_files(media)
+        assert b"51.5, -0.12" not in stored.read_bytes()
+        assert b"SERIAL-999" not in stored.read_bytes()
+
+    def test_a_setting_keeps_the_metadata_for_those_who_want_it(
+        self, staff_client, media, settings
+    ):
+        settings.KB_UPLOAD_KEEP_METADATA = True
+        original = self.photo_with_location()
+        self.upload(staff_client, "me.jpg", original, "image/jpeg")
+        [stored] = stored_files(media)
+        assert stored.read_bytes() == original
 
     def test_media_are_left_to_the_web_server_unless_asked(self, staff_client, client, settings):
         settings.KB_SERVE_MEDIA = False
@@ -473,3 +615,36 @@ class TestStructuredLogging:
         assert line["path"] == "/"
         assert line["status_code"] == 500
         assert "RuntimeError: the list broke" in line["exception"]
+
+
+class TestReadOnlyPages:
+    """Public pages take GET and HEAD; anything else is a 405 that names what they take."""
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/",
+            "/posts/open/",
+            "/tags/",
+            "/tags/maths/",
+            "/tags/maths/feed/",
+            "/search/?q=open",
+            "/archive/",
+            "/feed/",
+            "/index.xml",
+            "/sitemap.xml",
+            "/index.json",
+            "/llms.txt",
+            "/robots.txt",
+        ],
+    )
+    @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+    def test_other_methods_are_refused_with_405(self, client, path, method):
+        tag = Tag.objects.create(name="maths")
+        make_post("Open", slug="open", tags=[tag])
+
+        response = getattr(client, method)(path)
+
+        assert response.status_code == 405, (method, path)
+        assert "GET" in response["Allow"]
+        assert client.head(path).status_code == 200

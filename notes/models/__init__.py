@@ -15,7 +15,7 @@ from notes.models.posts import (
 )
 from notes.models.redirects import Redirect
 from notes.models.references import Reference, ReferenceQuerySet
-from notes.models.site import SiteSettings, SiteState
+from notes.models.site import RestoreRecord, SiteSettings, SiteState
 from notes.models.tokens import ApiToken
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Redirect",
     "Reference",
     "ReferenceQuerySet",
+    "RestoreRecord",
     "Revision",
     "Series",
     "SiteSettings",

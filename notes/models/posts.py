@@ -23,6 +23,7 @@ from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, rend
 from notes.rendering.results import EmbedSource
 from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
+from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
 
@@ -133,6 +134,10 @@ class Series(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("notes:series-detail", kwargs={"slug": self.slug})
 
@@ -154,6 +159,7 @@ class Tag(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
         self.name = " ".join(self.name.split())
         if not self.slug:
             self.slug = unique_slug(
@@ -293,6 +299,7 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
         self.fill_defaults()
         self.render()
         MathStylesheet.keep(self.math_css)
@@ -313,6 +320,7 @@ class Post(models.Model):
 
     def clean(self) -> None:
         # Runs before the form checks the database constraints, which need these filled in.
+        clean_text_fields(self)
         self.fill_defaults()
         try:
             check_renderable(self.body)
@@ -456,6 +464,10 @@ class Link(models.Model):
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
 
+    def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return self.target.get_absolute_url()
 
@@ -472,6 +484,10 @@ class UpdateNote(models.Model):
 
     def __str__(self) -> str:
         return f"Updated on {self.date:%Y-%m-%d}: {self.text}"
+
+    def save(self, *args, **kwargs) -> None:
+        clean_text_fields(self)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return self.post.get_absolute_url()

@@ -1,10 +1,12 @@
-"""The site as a whole: when it last changed, and the settings its author edits in the admin."""
+"""The site as a whole: when it last changed, the settings its author edits in the admin, and
+the restores it has been through."""
 
 from __future__ import annotations
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from notes.rendering import render_markdown
 from notes.rendering.macros import parse_preamble
@@ -114,3 +116,19 @@ class SiteSettings(models.Model):
     @property
     def site_author(self) -> str:
         return self.author_name or django_settings.KB_SITE_AUTHOR
+
+
+class RestoreRecord(models.Model):
+    """A restore that committed. Its media wait in a folder named by `token` until they are
+    moved into place; finding this row tells a restore cut short to finish moving them, and
+    its absence tells it to throw them away (notes/backup/media.py)."""
+
+    token = models.CharField(max_length=32, unique=True)
+    restored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-restored_at"]
+        get_latest_by = "restored_at"
+
+    def __str__(self) -> str:
+        return f"Restore at {self.restored_at:%Y-%m-%d %H:%M:%S}"

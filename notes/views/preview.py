@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from notes.models import MAX_BODY_CHARS, MathStylesheet, Post, Reference, SiteSettings
 from notes.rendering.pipeline import preview
+from notes.text import clean_text
 
 
 @method_decorator(staff_member_required, name="dispatch")
@@ -24,8 +25,9 @@ class MarkdownPreviewView(View):
                 f"The text is {len(content):,} characters long; the limit is {MAX_BODY_CHARS:,}.",
                 status=413,
             )
+        # What the editor shows is what saving stores: the model cleans the text the same way.
         markup, rendered = preview(
-            content,
+            clean_text(content),
             Post.objects.resolve_wikilinks,
             Reference.objects.resolve_citations,
             math_preamble=SiteSettings.current().math_preamble,

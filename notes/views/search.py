@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import BadRequest
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils.safestring import SafeString
@@ -17,6 +18,9 @@ from notes.search_query import MAX_QUERY_CHARS, SearchQuery, clean_tag, parse
 from notes.search_ranking import FacetCount, Matches, find
 from notes.search_suggestions import suggest
 from notes.views.reading import PublishedPaginationMixin
+
+# More tag facets than anyone clicks; beyond it, an address asks for more than a search is.
+MAX_FACET_TAGS = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,20 @@ def _year(value: str | None) -> int | None:
     return None
 
 
+def _distinct_tags(values: list[str]) -> list[str]:
+    """The `tag` parameters once each, ignoring case; too many is a 400 that says so."""
+    tags: dict[str, str] = {}
+    for tag in (clean_tag(value) for value in values):
+        if tag:
+            tags.setdefault(tag.lower(), tag)
+    if len(tags) > MAX_FACET_TAGS:
+        raise BadRequest(
+            f"A search can be narrowed by at most {MAX_FACET_TAGS} tags at once; "
+            f"this address asks for {len(tags)}."
+        )
+    return list(tags.values())
+
+
 def _href(params: QueryDict, **changes: list[str]) -> str:
     params = params.copy()
     params.pop("page", None)
@@ -58,7 +76,7 @@ class SearchView(PublishedPaginationMixin, ListView):
     def get_queryset(self):
         params = self.request.GET
         self.text = " ".join(params.get("q", "").split())[:MAX_QUERY_CHARS]
-        self.tag_params = [t for t in (clean_tag(t) for t in params.getlist("tag")) if t]
+        self.tag_params = _distinct_tags(params.getlist("tag"))
         self.query: SearchQuery = parse(self.text).narrowed(
             tags=self.tag_params, year=_year(params.get("year"))
         )
