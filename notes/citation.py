@@ -40,11 +40,18 @@ class Citation:
 
 
 def author_for_citation(post: Post) -> str:
-    """ "Family, Given" when the author has both names, else whatever name they have."""
+    """The name the author chose for readers (their profile's) as they wrote it; else
+    "Family, Given" when the account has both names, else whatever name they have."""
     user = post.author
-    if user.last_name and user.first_name:
+    if not _has_display_name(user) and user.last_name and user.first_name:
         return f"{user.last_name}, {user.first_name}"
     return post.author_name
+
+
+def _has_display_name(user) -> bool:
+    # A missing profile raises RelatedObjectDoesNotExist, an AttributeError.
+    profile = getattr(user, "author_profile", None)
+    return bool(profile and profile.display_name.strip())
 
 
 def citation_for(post: Post, url: str, site: str) -> Citation:
@@ -73,7 +80,8 @@ def citation_for(post: Post, url: str, site: str) -> Citation:
 
 def citation_key(post: Post) -> str:
     """A key like "hopper2023attention": author's family name, year, first telling title word."""
-    name = _ascii_word(post.author.last_name or post.author_name) or "anon"
+    family = post.author_name.split()[-1] if _has_display_name(post.author) else ""
+    name = _ascii_word(family or post.author.last_name or post.author_name) or "anon"
     words = [_ascii_word(w) for w in post.title.split()]
     word = next((w for w in words if w[:1].isalpha() and w not in _KEY_STOPWORDS), "post")
     return f"{name}{post.published_at:%Y}{word}"

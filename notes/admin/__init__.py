@@ -1,3 +1,4 @@
-"""The writing interface, one module per part: posts and what hangs off them, the site."""
+"""The writing interface, one module per part: posts and what hangs off them, the site, the
+people who write."""
 
-from notes.admin import posts, site  # noqa: F401  (importing registers each ModelAdmin)
+from notes.admin import authors, posts, site  # noqa: F401  (importing registers each ModelAdmin)

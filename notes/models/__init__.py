@@ -1,5 +1,6 @@
 """kb's data, one module per part: posts and what hangs off them, their history, the site."""
 
+from notes.models.authors import AuthorProfile, display_name_of
 from notes.models.history import Revision
 from notes.models.posts import (
     MAX_BODY_CHARS,
@@ -15,6 +16,7 @@ from notes.models.site import SiteSettings, SiteState
 
 __all__ = [
     "MAX_BODY_CHARS",
+    "AuthorProfile",
     "Link",
     "Post",
     "PostQuerySet",
@@ -24,5 +26,6 @@ __all__ = [
     "SiteState",
     "Tag",
     "UpdateNote",
+    "display_name_of",
     "id_list",
 ]

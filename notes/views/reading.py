@@ -52,7 +52,7 @@ class PostDetailView(DetailView):
     def get_queryset(self):
         return (
             Post.objects.visible_to(self.request.user)
-            .select_related("author", "series")
+            .select_related("author__author_profile", "series")
             .prefetch_related("tags", "update_notes")
         )
 

@@ -1,0 +1,195 @@
+/*
+ * The live preview: the body rendered by the server's own pipeline (markdownx's preview
+ * endpoint), shown in a frame that loads the public site's stylesheets, so the author sees
+ * what readers will. Requests are debounced and only the newest answer is shown. The frame
+ * scrolls with the source: headings are matched in order, and positions between two
+ * headings are interpolated.
+ */
+(function () {
+  "use strict";
+
+  var DELAY_MS = 150;
+  var FENCE = /^(\s{0,3})(`{3,}|~{3,})/;
+  var HEADING = /^ {0,3}#{1,6}(\s|$)/;
+
+  // Offsets of the lines that start a heading, outside fenced code and display math.
+  function headingOffsets(text) {
+    var offsets = [];
+    var fence = null;
+    var inMath = false;
+    var offset = 0;
+    text.split("\n").forEach(function (line) {
+      var match = FENCE.exec(line);
+      if (fence) {
+        if (match && match[2].charAt(0) === fence.charAt(0) && match[2].length >= fence.length) {
+          fence = null;
+        }
+      } else if (match) {
+        fence = match[2];
+      } else if (line.trim() === "$$") {
+        inMath = !inMath;
+      } else if (!inMath && HEADING.test(line)) {
+        offsets.push(offset);
+      }
+      offset += line.length + 1;
+    });
+    return offsets;
+  }
+
+  window.kbEditor.ready(function (editor) {
+    var textarea = editor.textarea;
+    var frame = editor.frame;
+    var url = editor.root.dataset.previewUrl;
+    var timer = null;
+    var sent = 0;
+    var shown = 0;
+    var controller = null;
+    var anchors = null; // [[sourceTop, previewTop], ...], measured after each render
+
+    function frameDocument() {
+      try {
+        return frame.contentDocument;
+      } catch (error) {
+        return null;
+      }
+    }
+
+    function body() {
+      var doc = frameDocument();
+      return doc && doc.getElementById("preview-body");
+    }
+
+    function measure() {
+      var doc = frameDocument();
+      var target = body();
+      if (!doc || !target) {
+        anchors = null;
+        return;
+      }
+      var offsets = headingOffsets(textarea.value);
+      var sources = editor.positions(offsets);
+      var headings = target.querySelectorAll("h1, h2, h3, h4, h5, h6");
+      var scroller = doc.scrollingElement;
+      var count = Math.min(sources.length, headings.length);
+      var pairs = [[0, 0]];
+      for (var i = 0; i < count; i++) {
+        var top = headings[i].getBoundingClientRect().top + scroller.scrollTop;
+        pairs.push([sources[i].top, Math.max(0, top - 8)]);
+      }
+      pairs.push([
+        Math.max(textarea.scrollHeight - textarea.clientHeight, 1),
+        Math.max(scroller.scrollHeight - scroller.clientHeight, 0),
+      ]);
+      anchors = pairs;
+    }
+
+    function follow() {
+      var doc = frameDocument();
+      if (!doc) {
+        return;
+      }
+      if (!anchors) {
+        measure();
+      }
+      if (!anchors) {
+        return;
+      }
+      var at = textarea.scrollTop;
+      var i = 0;
+      while (i < anchors.length - 2 && anchors[i + 1][0] <= at) {
+        i++;
+      }
+      var a = anchors[i];
+      var b = anchors[i + 1];
+      var share = b[0] > a[0] ? (at - a[0]) / (b[0] - a[0]) : 0;
+      share = Math.min(Math.max(share, 0), 1);
+      doc.scrollingElement.scrollTop = a[1] + share * (b[1] - a[1]);
+    }
+
+    function show(html, number) {
+      var target = body();
+      if (!target || number < shown) {
+        return;
+      }
+      shown = number;
+      target.innerHTML = html;
+      var title = frameDocument().getElementById("preview-title");
+      var titleField = editor.form.querySelector("[name=title]");
+      if (title && titleField) {
+        title.textContent = titleField.value;
+      }
+      anchors = null;
+      editor.root.dataset.previewed = String(number);
+      follow();
+    }
+
+    function render() {
+      var number = ++sent;
+      if (controller) {
+        controller.abort();
+      }
+      controller = new AbortController();
+      var data = new FormData();
+      data.append("content", textarea.value);
+      fetch(url, {
+        method: "POST",
+        body: data,
+        headers: { "X-CSRFToken": editor.csrf() },
+        credentials: "same-origin",
+        signal: controller.signal,
+      })
+        .then(function (response) {
+          return response.text().then(function (text) {
+            if (!response.ok) {
+              throw new Error(text || "The preview failed (" + response.status + ").");
+            }
+            show(text, number);
+          });
+        })
+        .catch(function (error) {
+          if (error.name !== "AbortError") {
+            editor.status("Preview: " + error.message, "error");
+          }
+        });
+    }
+
+    function soon() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(render, DELAY_MS);
+    }
+
+    textarea.addEventListener("input", soon);
+    var titleField = editor.form.querySelector("[name=title]");
+    if (titleField) {
+      titleField.addEventListener("input", soon);
+    }
+    textarea.addEventListener("scroll", follow, { passive: true });
+    window.addEventListener("resize", function () {
+      anchors = null;
+      follow();
+    });
+    editor.previewNow = render;
+
+    if (frameDocument() && frameDocument().readyState === "complete" && body()) {
+      render();
+    } else {
+      frame.addEventListener("load", render, { once: true });
+    }
+
+    // Below 1000 px the panes take turns: Write or Preview.
+    var showSource = editor.root.querySelector(".kb-show-source");
+    var showPreview = editor.root.querySelector(".kb-show-preview");
+    function choose(preview) {
+      editor.root.classList.toggle("shows-preview", preview);
+      showSource.setAttribute("aria-pressed", String(!preview));
+      showPreview.setAttribute("aria-pressed", String(preview));
+      anchors = null;
+    }
+    showSource.addEventListener("click", function () {
+      choose(false);
+    });
+    showPreview.addEventListener("click", function () {
+      choose(true);
+    });
+  });
+})();
