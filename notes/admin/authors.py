@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 
 from notes.models import AuthorProfile
 
@@ -12,6 +13,7 @@ class AuthorProfileAdmin(admin.ModelAdmin):
     list_display = ["display_name", "user", "link"]
     fields = ["user", "display_name", "bio", "link"]
     search_fields = ["display_name", "user__username"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         profiles = super().get_queryset(request).select_related("user")
@@ -33,6 +35,7 @@ class AuthorProfileAdmin(admin.ModelAdmin):
 class AuthorProfileInline(admin.StackedInline):
     model = AuthorProfile
     can_delete = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     verbose_name_plural = "author profile (the name readers see)"
 
 

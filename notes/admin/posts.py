@@ -50,7 +50,7 @@ class BrokenWikilinksFilter(admin.SimpleListFilter):
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
-    list_display = ["title", "status", "publication", "tag_list", "minutes", "on_site"]
+    list_display = ["title", "publication", "tag_list", "minutes", "on_site"]
     list_filter = ["status", BrokenWikilinksFilter, "tags", "published_at", "series"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "published_at"
@@ -158,7 +158,8 @@ class PostAdmin(admin.ModelAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         post = self.get_object(request, unquote(object_id))
-        context = {"keep_days": trash.KEEP_FOR.days, **(extra_context or {})}
+        context = {"title": "Move to the trash", "keep_days": trash.KEEP_FOR.days}
+        context |= extra_context or {}
         if post is not None:
             context["kept"] = writing.kept_in_trash(post)
         return super().delete_view(request, object_id, context)

@@ -145,7 +145,7 @@
     });
   }
 
-  // After "Save" the admin lands on the post list; its message names the post that was saved.
+  // After a save the admin's message names the post that was saved.
   function forgetSaved(store) {
     var message = successText();
     if (!message) {
@@ -168,11 +168,12 @@
     if (!store) {
       return;
     }
+    // A save lands on the post list or back in the editor; either way its message names the
+    // post, and the copies kept for it (under the add page's address too) are done with.
+    forgetSaved(store);
     var form = document.getElementById("post_form");
     if (form) {
       watchForm(store, form);
-    } else {
-      forgetSaved(store);
     }
   }
 

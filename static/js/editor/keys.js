@@ -1,5 +1,5 @@
 /*
- * Keys in the source: Enter continues a list, Tab and Shift+Tab indent or outdent list items
+ * Keys anywhere on the editor's page: Ctrl/Cmd+S and Ctrl/Cmd+Enter. Keys in the source: Enter continues a list, Tab and Shift+Tab indent or outdent list items
  * (elsewhere Tab leaves the field, as it should), Ctrl/Cmd+S saves and stays, Ctrl/Cmd+Enter
  * publishes, Ctrl/Cmd+K makes a link of the selection.
  */
@@ -88,7 +88,7 @@
 
     document.addEventListener("keydown", function (event) {
       var mod = event.ctrlKey || event.metaKey;
-      if (!mod || event.altKey || !editor.form.contains(event.target)) {
+      if (!mod || event.altKey) {
         return;
       }
       var key = event.key.toLowerCase();
@@ -99,7 +99,7 @@
         event.preventDefault();
         click(".kb-publish") || click(".kb-save");
       }
-    });
+    }, true); // capture: widgets such as the tag field stop the keys they handle
 
     textarea.addEventListener("keydown", function (event) {
       if (editor.completing && editor.completing()) {

@@ -106,12 +106,48 @@
       doc.scrollingElement.scrollTop = a[1] + share * (b[1] - a[1]);
     }
 
+    // Links in the preview open in a new tab (or scroll, for this page's headings), so the
+    // frame always stays the preview. The frame runs no script of its own (sandbox).
+    function keepLinks() {
+      var doc = frameDocument();
+      if (!doc || doc.kbLinksKept) {
+        return;
+      }
+      doc.kbLinksKept = true;
+      // The reader's theme, as the site's theme-init.js would set it (the frame runs no script).
+      try {
+        var theme = window.localStorage.getItem("kb-theme");
+        if (theme === "light" || theme === "dark") {
+          doc.documentElement.setAttribute("data-theme", theme);
+        }
+      } catch (error) {
+        // Storage disabled: the frame follows the system's preference.
+      }
+      doc.addEventListener("click", function (event) {
+        var link = event.target.closest && event.target.closest("a[href]");
+        if (!link) {
+          return;
+        }
+        event.preventDefault();
+        var href = link.getAttribute("href");
+        if (href.charAt(0) === "#") {
+          var target = doc.getElementById(decodeURIComponent(href.slice(1)));
+          if (target) {
+            target.scrollIntoView();
+          }
+        } else if (/^(https?:|\/)/i.test(href)) {
+          window.open(link.href, "_blank", "noopener");
+        }
+      });
+    }
+
     function show(html, number) {
       var target = body();
       if (!target || number < shown) {
         return;
       }
       shown = number;
+      keepLinks();
       target.innerHTML = html;
       var title = frameDocument().getElementById("preview-title");
       var titleField = editor.form.querySelector("[name=title]");
