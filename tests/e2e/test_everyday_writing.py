@@ -95,7 +95,9 @@ def test_an_author_writes_links_illustrates_and_publishes_in_ten_steps(
     step("paste an image")
     page.evaluate(PASTE_PNG, list(figure_png()))
     wait_until(page, "() => document.querySelector('#id_body').value.includes('/media/uploads/')")
-    assert re.search(r"!\[\]\(/media/uploads/[\d/]+[0-9a-f]{32}\.png\)", page.input_value("#id_body"))
+    assert re.search(
+        r"!\[\]\(/media/uploads/[\d/]+[0-9a-f]{32}\.png\)", page.input_value("#id_body")
+    )
     assert "Image uploaded." in page.locator(".kb-editor-status").inner_text()
 
     # Beside the source, the reader's view: typeset math, highlighted code, the link, the image.
@@ -116,7 +118,9 @@ def test_an_author_writes_links_illustrates_and_publishes_in_ten_steps(
     assert "Saved the draft “Quadrature by hand”" in page.locator(".messagelist").inner_text()
     # Back where the author was typing: the caret at the end of the text.
     assert page.evaluate("document.activeElement.id") == "id_body"
-    assert page.evaluate("document.activeElement.selectionStart") == len(page.input_value("#id_body"))
+    assert page.evaluate("document.activeElement.selectionStart") == len(
+        page.input_value("#id_body")
+    )
 
     step("click Publish in the action bar")
     page.once("dialog", lambda dialog: (step("confirm"), dialog.accept()))
@@ -148,8 +152,10 @@ def long_body(sections: int = 30) -> str:
 
 
 def heading_top_in_preview(page, text: str) -> float:
-    return page.frame_locator(".kb-editor-preview").locator("h2", has_text=text).evaluate(
-        "h => h.getBoundingClientRect().top"
+    return (
+        page.frame_locator(".kb-editor-preview")
+        .locator("h2", has_text=text)
+        .evaluate("h => h.getBoundingClientRect().top")
     )
 
 
@@ -168,7 +174,9 @@ def test_the_preview_stays_beside_the_source_and_follows_it_on_a_long_post(page,
     shot(page, "long-top")
 
     lines = post.body.split("\n")
-    line_height = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#id_body')).lineHeight)")
+    line_height = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('#id_body')).lineHeight)"
+    )
     for n in (12, 25):
         line = lines.index(f"## Section {n}")
         page.evaluate(
@@ -188,7 +196,9 @@ def test_the_preview_stays_beside_the_source_and_follows_it_on_a_long_post(page,
         [line * line_height],
     )
     page.wait_for_timeout(150)
-    assert heading_top_in_preview(page, "Section 25") < 0 < heading_top_in_preview(page, "Section 26")
+    assert (
+        heading_top_in_preview(page, "Section 25") < 0 < heading_top_in_preview(page, "Section 26")
+    )
 
 
 def test_below_1000_pixels_write_and_preview_take_turns(new_context, author):
@@ -284,7 +294,9 @@ def test_axe_finds_nothing_of_kbs_making_on_the_editor(new_context, author, wher
     page = new_context("axe", bypass_csp=True).new_page()
     post = make_post("Checked", body="## A heading\n\nSome $x^2$ text.", author=author)
     log_in(page)
-    page.goto("/admin/notes/post/add/" if where == "add" else f"/admin/notes/post/{post.pk}/change/")
+    page.goto(
+        "/admin/notes/post/add/" if where == "add" else f"/admin/notes/post/{post.pk}/change/"
+    )
     page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
@@ -300,7 +312,14 @@ def _django_own(selector: str) -> bool:
     comboboxes, the split date-time widget's unlabelled time box, the inlines' table cells."""
     return any(
         part in selector
-        for part in (".select2", "#select2-", "#id_published_at_0", "#id_published_at_1",
-                     "#id_outgoing_links-", "> .original",
-                     "#id_update_notes-", "#nav-filter")
+        for part in (
+            ".select2",
+            "#select2-",
+            "#id_published_at_0",
+            "#id_published_at_1",
+            "#id_outgoing_links-",
+            "> .original",
+            "#id_update_notes-",
+            "#nav-filter",
+        )
     )
