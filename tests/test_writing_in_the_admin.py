@@ -84,7 +84,7 @@ class TestTheActionBar:
         post = Post.objects.get(title="Out now")
         assert post.status == Post.Status.PUBLISHED and post.published_at is not None
         assert response.redirect_chain[-1][0] == change_url(post)
-        message = str(list(response.context["messages"])[0])
+        message = str(next(iter(response.context["messages"])))
         assert re.search(
             r"Saved “Out now” at .*; it is live: <a href=\"/posts/out-now/\">", message
         )
@@ -94,7 +94,7 @@ class TestTheActionBar:
         response = staff_client.post(ADD_URL, form, follow=True)
         post = Post.objects.get(title="Not yet")
         assert post.status == Post.Status.DRAFT and post.published_at is None
-        message = str(list(response.context["messages"])[0])
+        message = str(next(iter(response.context["messages"])))
         assert "preview it</a> (only staff can see it)" in message
         assert f'href="{post.get_absolute_url()}"' in message
 
