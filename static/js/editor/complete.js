@@ -77,13 +77,13 @@
     }
 
     function ask() {
-      var before = textarea.value.slice(0, textarea.selectionStart);
+      var before = textarea.value.slice(Math.max(textarea.selectionStart - 100, 0), textarea.selectionStart);
       var match = OPEN.exec(before);
       if (!match || textarea.selectionStart !== textarea.selectionEnd) {
         close();
         return;
       }
-      var start = before.length - match[0].length;
+      var start = textarea.selectionStart - match[0].length;
       var number = ++asked;
       var query = "?q=" + encodeURIComponent(match[1]) + "&exclude=" + postId;
       fetch(url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })

@@ -1,6 +1,6 @@
 /*
  * The post editor's shared parts: finding the editor on the page, editing the text so that
- * undo still works, measuring where a character sits, and the status line. The other files in
+ * undo still works, working out where a character sits, and the status line. The other files in
  * this folder each add one behaviour through window.kbEditor.ready(callback).
  */
 (function () {
@@ -27,25 +27,85 @@
     textarea.setSelectionRange(from, selectTo === undefined ? from : selectTo);
   }
 
-  // Where characters sit inside the textarea: a hidden copy of its text, wrapped the same way,
-  // with markers at the wanted offsets. Returns each marker's top and left in pixels.
-  function positions(textarea, mirror, offsets) {
-    var text = textarea.value;
-    mirror.textContent = "";
-    mirror.style.width = textarea.clientWidth + "px";
-    var markers = [];
-    var last = 0;
-    offsets.forEach(function (offset) {
-      mirror.appendChild(document.createTextNode(text.slice(last, offset)));
-      var marker = document.createElement("span");
-      marker.textContent = "\u200b";
-      mirror.appendChild(marker);
-      markers.push(marker);
-      last = offset;
+  // Where characters sit inside the textarea, worked out rather than laid out: the font is
+  // monospaced, so wrapping can be followed word by word as the browser does (pre-wrap,
+  // break-word). Laying out a hidden copy of a 20,000-word text takes hundreds of ms; this, a
+  // few. (Wide characters and tabs make it approximate, which scrolling in step tolerates.)
+  function metrics(textarea, probe) {
+    var style = window.getComputedStyle(textarea);
+    probe.textContent = "0123456789".repeat(10);
+    var charWidth = probe.getBoundingClientRect().width / 100 || 8;
+    var inner =
+      textarea.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return {
+      cols: Math.max(Math.floor(inner / charWidth), 1),
+      charWidth: charWidth,
+      lineHeight: parseFloat(style.lineHeight) || 20,
+      top: parseFloat(style.paddingTop),
+      left: parseFloat(style.paddingLeft),
+    };
+  }
+
+  // The rows a line of `text` wraps into at `cols` columns, and the row and column `upTo`
+  // characters into it ends at.
+  function wrap(text, cols, upTo) {
+    var row = 0;
+    var col = 0;
+    var parts = text.slice(0, upTo === undefined ? text.length : upTo).split(/( +)/);
+    parts.forEach(function (part) {
+      if (!part) {
+        return;
+      }
+      if (part.charAt(0) === " ") {
+        col += part.length; // spaces may hang past the edge; the next word wraps
+        return;
+      }
+      if (col + part.length <= cols) {
+        col += part.length;
+        return;
+      }
+      if (col > 0) {
+        row += 1;
+        col = 0;
+      }
+      row += Math.floor(Math.max(part.length - 1, 0) / cols);
+      col = part.length - Math.floor(Math.max(part.length - 1, 0) / cols) * cols;
     });
-    mirror.appendChild(document.createTextNode(text.slice(last) + "\n"));
-    return markers.map(function (marker) {
-      return { top: marker.offsetTop, left: marker.offsetLeft, height: marker.offsetHeight };
+    return { rows: row + 1, row: row, col: col };
+  }
+
+  function positions(textarea, probe, offsets) {
+    var m = metrics(textarea, probe);
+    var text = textarea.value;
+    var wanted = offsets.slice().sort(function (a, b) {
+      return a - b;
+    });
+    var found = {};
+    var rows = 0;
+    var lineStart = 0;
+    var next = 0;
+    while (next < wanted.length) {
+      var lineEnd = text.indexOf("\n", lineStart);
+      if (lineEnd < 0) {
+        lineEnd = text.length;
+      }
+      while (next < wanted.length && wanted[next] <= lineEnd) {
+        var spot = wrap(text.slice(lineStart, lineEnd), m.cols, wanted[next] - lineStart);
+        found[wanted[next]] = {
+          top: m.top + (rows + spot.row) * m.lineHeight,
+          left: m.left + spot.col * m.charWidth,
+          height: m.lineHeight,
+        };
+        next += 1;
+      }
+      if (lineEnd >= text.length) {
+        break;
+      }
+      rows += wrap(text.slice(lineStart, lineEnd), m.cols).rows;
+      lineStart = lineEnd + 1;
+    }
+    return offsets.map(function (offset) {
+      return found[offset] || { top: m.top + rows * m.lineHeight, left: m.left, height: 0 };
     });
   }
 
@@ -66,7 +126,7 @@
       form: form,
       textarea: root.querySelector("textarea"),
       frame: root.querySelector(".kb-editor-preview"),
-      mirror: root.querySelector(".kb-editor-mirror"),
+      probe: root.querySelector(".kb-editor-probe"),
       saveState: document.querySelector(".kb-save-state"),
       csrf: function () {
         var field = form.querySelector("[name=csrfmiddlewaretoken]");
@@ -76,7 +136,7 @@
         insert(editor.textarea, start, end, text, selectFrom, selectTo);
       },
       positions: function (offsets) {
-        return positions(editor.textarea, editor.mirror, offsets);
+        return positions(editor.textarea, editor.probe, offsets);
       },
       status: function (message, kind) {
         setStatus(statusLine, message, kind);

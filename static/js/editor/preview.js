@@ -148,6 +148,7 @@
       }
       shown = number;
       keepLinks();
+      var started = performance.now();
       target.innerHTML = html;
       var title = frameDocument().getElementById("preview-title");
       var titleField = editor.form.querySelector("[name=title]");
@@ -155,12 +156,22 @@
         title.textContent = titleField.value;
       }
       anchors = null;
-      editor.root.dataset.previewed = String(number);
+      var inserted = performance.now();
       follow();
+      editor.root.dataset.previewed = String(number);
+      // For bench/preview_bench.py: where the time goes (request, insert, scroll sync).
+      editor.root.dataset.previewTiming = [
+        Math.round(started - requested),
+        Math.round(inserted - started),
+        Math.round(performance.now() - inserted),
+      ].join(",");
     }
+
+    var requested = 0;
 
     function render() {
       var number = ++sent;
+      requested = performance.now();
       if (controller) {
         controller.abort();
       }
