@@ -1,7 +1,7 @@
 /*
  * Autosave for the post form in the admin.
  *
- * While the author types, the title, summary, body and new tags are copied into localStorage,
+ * While the author types, the title, summary and body are copied into localStorage,
  * keyed by the page's address. If the tab is closed or a save fails, opening the form again
  * shows a prompt to bring the text back. A copy is dropped once the server has saved it.
  * Loaded through PostAdmin.Media on the change form and the post list (where the "added
@@ -11,7 +11,7 @@
   "use strict";
 
   var PREFIX = "kb-autosave:";
-  var FIELDS = ["title", "summary", "body", "new_tags"];
+  var FIELDS = ["title", "summary", "body"];
   var DELAY_MS = 400;
 
   function storage() {

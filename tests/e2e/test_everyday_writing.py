@@ -342,3 +342,32 @@ def _django_own(selector: str) -> bool:
             "#nav-filter",
         )
     )
+
+
+def test_lists_continue_indent_and_end_and_ctrl_k_makes_a_link(page, author):
+    log_in(page)
+    page.goto("/admin/notes/post/add/")
+    body = page.locator("#id_body")
+    body.click()
+    page.keyboard.type("- one")
+    page.keyboard.press("Enter")
+    assert page.input_value("#id_body") == "- one\n- "
+    page.keyboard.press("Tab")
+    page.keyboard.type("nested")
+    assert page.input_value("#id_body") == "- one\n  - nested"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # Enter on an empty item ends the list
+    assert page.input_value("#id_body") == "- one\n- nested\n"
+    page.keyboard.type("1. first")
+    page.keyboard.press("Enter")
+    assert page.input_value("#id_body").endswith("1. first\n2. ")
+    page.keyboard.press("Enter")
+    page.keyboard.type("see kb")
+    page.keyboard.press("Shift+Home")
+    page.keyboard.press("Control+k")
+    page.keyboard.type("https://example.org")
+    assert page.input_value("#id_body").endswith("[see kb](https://example.org)")
+    # Outside a list, Tab leaves the field as usual: the keyboard is never trapped.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") != "id_body"
