@@ -6,6 +6,7 @@ Two figures, each the median of several edits after the first render:
   resolver, the request itself), as the editor sends it after a keystroke;
 - browser: from a keystroke in the admin's editor (Chromium) until the preview frame shows
   the new text, debounce included.
+And the `[[` completion endpoint's time per request with 10,000 posts.
 
     .venv/bin/python bench/preview_bench.py [--words 20000] [--formulas 400] [--edits 7]
 """
@@ -80,6 +81,33 @@ def server_times(user, body: str, edits: int) -> tuple[float, list[float]]:
     return times[0], times[1:]
 
 
+def completion_times(user, posts: int, rng: random.Random) -> list[float]:
+    """`[[` completion at `posts` posts: one request per query, as the editor sends them."""
+    from django.test import Client
+
+    from notes.models import Post
+
+    words = [w for w in VOCABULARY if w.isalpha()]
+    Post.objects.bulk_create(
+        Post(
+            title=f"{rng.choice(words)} {rng.choice(words)} {n}",
+            slug=f"{rng.choice(words)}-{rng.choice(words)}-{n}",
+            body="x",
+            author=user,
+        )
+        for n in range(posts)
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    times = []
+    for word in words[:30]:
+        start = time.perf_counter()
+        response = client.get("/admin/notes/post/link-targets/", {"q": word[:3]})
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    return times
+
+
 def browser_times(post, live_url: str, edits: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
@@ -130,6 +158,7 @@ def main() -> None:
     parser.add_argument("--formulas", type=int, default=400)
     parser.add_argument("--edits", type=int, default=7)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--completion-posts", type=int, default=10_000)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as data_dir:
@@ -148,6 +177,12 @@ def main() -> None:
         first, later = server_times(user, body, args.edits)
         print(f"server, first render:     {first * 1000:7.0f} ms")
         print(f"server, each later edit:  {statistics.median(later) * 1000:7.0f} ms (median)")
+        times = completion_times(user, args.completion_posts, random.Random(2))
+        print(
+            f"[[ completion at {args.completion_posts:,} posts: "
+            f"{statistics.median(times) * 1000:.1f} ms a request (median), "
+            f"{max(times) * 1000:.1f} ms at most"
+        )
         if args.no_browser:
             return
 

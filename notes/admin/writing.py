@@ -48,21 +48,19 @@ def editor_context(request, post: Post | None) -> dict:
     """For the action bar and the form's head: the post's state, and whether readers would see
     the author under their username for want of a name."""
     author = post.author if post is not None else request.user
-    named = AuthorProfile.objects.filter(user=author).exclude(display_name="").exists()
+    profile = AuthorProfile.objects.filter(user=author).first()
+    if profile is not None:
+        profile_url = reverse("admin:notes_authorprofile_change", args=[profile.pk])
+    else:
+        profile_url = reverse("admin:notes_authorprofile_add") + f"?user={author.pk}"
     return {
         "post_state": publication_state(post) if post is not None else "New draft",
         "is_draft": post is None or post.status != Post.Status.PUBLISHED,
-        "author_unnamed": not named and not author.get_full_name(),
+        "author_unnamed": not (profile and profile.display_name.strip())
+        and not author.get_full_name(),
         "author_username": author.get_username(),
-        "profile_url": _profile_url(author),
+        "profile_url": profile_url,
     }
-
-
-def _profile_url(user) -> str:
-    profile = AuthorProfile.objects.filter(user=user).only("pk").first()
-    if profile is not None:
-        return reverse("admin:notes_authorprofile_change", args=[profile.pk])
-    return reverse("admin:notes_authorprofile_add") + f"?user={user.pk}"
 
 
 def kept_in_trash(post: Post) -> list[str]:

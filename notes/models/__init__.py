@@ -1,7 +1,9 @@
-"""kb's data, one module per part: posts and what hangs off them, their history, the site."""
+"""kb's data, one module per part: posts and what hangs off them, their history, the site,
+the authors; and the query pieces the two database engines need written differently."""
 
 from notes.models.authors import AuthorProfile, display_name_of
 from notes.models.history import Revision
+from notes.models.lookups import id_list
 from notes.models.posts import (
     MAX_BODY_CHARS,
     Link,
@@ -10,7 +12,6 @@ from notes.models.posts import (
     Series,
     Tag,
     UpdateNote,
-    id_list,
 )
 from notes.models.site import SiteSettings, SiteState
 

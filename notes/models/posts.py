@@ -1,50 +1,23 @@
 from __future__ import annotations
 
 import datetime
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import connection, models
-from django.db.models.expressions import RawSQL
+from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.models.authors import display_name_of
+from notes.models.lookups import not_indexed, slug_prefix
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
 
 MAX_BODY_CHARS = 250_000
-
-
-def id_list(ids: Iterable[int]) -> RawSQL:
-    """Ids for `pk__in=`, as a subquery with one parameter however many there are: both
-    engines cap a statement's parameters, and a list of thousands is common in search."""
-    ids = list(ids)
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
-
-
-def slug_prefix(prefix: str) -> models.Q:
-    """Slugs starting with `prefix`, in a form each engine answers from the slug's index:
-    PostgreSQL's LIKE uses the `_like` (pattern_ops) index Django makes for a unique slug;
-    SQLite's LIKE ignores case and so no index, but its binary order makes a range exact."""
-    if connection.vendor == "postgresql":
-        return models.Q(slug__startswith=prefix)
-    return models.Q(slug__gte=prefix, slug__lt=prefix + "\U0010ffff")
-
-
-def not_indexed(field: str) -> models.Func:
-    """`field`, written so that SQLite will not pick its index: its planner, without
-    statistics, prefers the trash index (where nearly every row matches) to the slug's."""
-    if connection.vendor == "sqlite":
-        return models.Func(models.F(field), template="+%(expressions)s")
-    return models.Func(models.F(field), template="%(expressions)s")
 
 
 class PostQuerySet(models.QuerySet):

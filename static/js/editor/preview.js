@@ -36,6 +36,41 @@
     return offsets;
   }
 
+  function markup(node) {
+    return node.nodeType === 1 ? node.outerHTML : node.nodeType + ":" + node.nodeValue;
+  }
+
+  // Replace only the blocks that changed (those between the unchanged ones at the start and
+  // at the end): after a keystroke the browser lays out one paragraph again, not the post.
+  function patch(target, html) {
+    var fresh = target.ownerDocument.createElement("template");
+    fresh.innerHTML = html;
+    var next = Array.prototype.slice.call(fresh.content.childNodes);
+    var old = Array.prototype.slice.call(target.childNodes);
+    var known = next.map(markup);
+    var same = function (oldNode, i) {
+      return oldNode.kbMarkup === known[i];
+    };
+    var start = 0;
+    while (start < old.length && start < next.length && same(old[start], start)) {
+      start++;
+    }
+    var endOld = old.length - 1;
+    var endNew = next.length - 1;
+    while (endOld >= start && endNew >= start && same(old[endOld], endNew)) {
+      endOld--;
+      endNew--;
+    }
+    var before = old[endOld + 1] || null;
+    for (var i = start; i <= endOld; i++) {
+      target.removeChild(old[i]);
+    }
+    for (var j = start; j <= endNew; j++) {
+      next[j].kbMarkup = known[j];
+      target.insertBefore(next[j], before);
+    }
+  }
+
   window.kbEditor.ready(function (editor) {
     var textarea = editor.textarea;
     var frame = editor.frame;
@@ -149,7 +184,7 @@
       shown = number;
       keepLinks();
       var started = performance.now();
-      target.innerHTML = html;
+      patch(target, html);
       var title = frameDocument().getElementById("preview-title");
       var titleField = editor.form.querySelector("[name=title]");
       if (title && titleField) {
