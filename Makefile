@@ -54,11 +54,12 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python bench/site_bench.py --quick
 
-## bench-parts: rendering, search and import speed, each on its own
+## bench-parts: rendering, search, import and editor-preview speed, each on its own
 bench-parts: $(STAMP)
 	$(BIN)/python bench/render_bench.py --posts 1000
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/import_bench.py --files 1000
+	$(BIN)/python bench/preview_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
