@@ -25,7 +25,7 @@ run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py load_demo --if-empty
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py ensure_admin
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py serve $(HOST):$(PORT)
 
 ## test: the whole suite (browser tests included when Chromium is installed)
 test: $(STAMP)
@@ -58,11 +58,12 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python bench/site_bench.py --quick
 
-## bench-parts: rendering, search and import speed, each on its own
+## bench-parts: rendering, search, import and editor-preview speed, each on its own
 bench-parts: $(STAMP)
 	$(BIN)/python bench/render_bench.py --posts 1000
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/import_bench.py --files 1000
+	$(BIN)/python bench/preview_bench.py
 
 ## soak: a few minutes of mixed load on PostgreSQL with faults injected (README, "Reliability")
 soak: $(STAMP)

@@ -50,8 +50,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
+# Widgets render with the project's templates too (the post editor's is templates/admin/...).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "kb.admin_site.KbAdminConfig",  # django.contrib.admin, with the index in kb's order
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "markdownx",
     "ninja",
     "axes",

@@ -37,9 +37,18 @@ def author_parts(post: Post) -> tuple[str, str]:
 
 
 def author_for_citation(post: Post) -> str:
-    """ "Family, Given" when the author has both names, else whatever name they have."""
-    family, given = author_parts(post)
-    return f"{family}, {given}" if given else family
+    """The name the author chose for readers (their profile's) as they wrote it; else
+    "Family, Given" when the account has both names, else whatever name they have."""
+    user = post.author
+    if not _has_display_name(user) and user.last_name and user.first_name:
+        return f"{user.last_name}, {user.first_name}"
+    return post.author_name
+
+
+def _has_display_name(user) -> bool:
+    # A missing profile raises RelatedObjectDoesNotExist, an AttributeError.
+    profile = getattr(user, "author_profile", None)
+    return bool(profile and profile.display_name.strip())
 
 
 def citation_for(post: Post, url: str, site: str, accessed: datetime.date) -> Citation:

@@ -67,7 +67,7 @@ def feed_posts(posts: PostQuerySet) -> PostQuerySet:
     """The newest published posts with everything an entry shows, in a fixed number of queries."""
     return (
         posts.published()
-        .select_related("author")
+        .select_related("author__author_profile")
         .prefetch_related("tags", "update_notes")
         .order_by("-published_at", "-pk")[:FEED_ITEMS]
     )

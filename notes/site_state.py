@@ -25,7 +25,17 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from notes.models import Link, Post, Redirect, Series, SiteSettings, SiteState, Tag, UpdateNote
+from notes.models import (
+    AuthorProfile,
+    Link,
+    Post,
+    Redirect,
+    Series,
+    SiteSettings,
+    SiteState,
+    Tag,
+    UpdateNote,
+)
 
 ROW = 1
 
@@ -155,7 +165,7 @@ def _next_publication(now: datetime.datetime) -> datetime.datetime | None:
 # Writes made through model saves and deletes (the admin, the services, the importers) are
 # caught here; the few writes that bypass signals (queryset.update, bulk_create) call
 # mark_changed() themselves.
-PUBLIC_MODELS = (Post, Tag, Series, Link, UpdateNote, SiteSettings, Redirect)
+PUBLIC_MODELS = (Post, Tag, Series, Link, UpdateNote, SiteSettings, Redirect, AuthorProfile)
 
 
 def _changed(sender, **kwargs) -> None:

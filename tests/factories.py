@@ -81,7 +81,6 @@ def admin_post_form(**overrides) -> dict:
         "body": "Some text.",
         "summary": "",
         "source_url": "",
-        "new_tags": "",
         "series": "",
         "series_order": "",
     }

@@ -219,6 +219,17 @@ class TestEditsShowEverywhereAtOnce:
         assert "Ada Lovelace" in client.get(post.get_absolute_url()).text
         assert "Ada Lovelace" in client.get("/").text
 
+    def test_an_authors_profile_name(self, client, site):
+        from notes.models import AuthorProfile
+
+        post, _ = site
+        prime(client, [post.get_absolute_url(), "/"])
+        profile = AuthorProfile.objects.create(user=post.author, display_name="A. Lovelace")
+        assert "A. Lovelace" in client.get(post.get_absolute_url()).text
+        profile.display_name = "Ada L."
+        profile.save()
+        assert "Ada L." in client.get("/").text
+
     def test_the_rerender_command(self, client, site):
         post, _ = site
         prime(client, [post.get_absolute_url()])

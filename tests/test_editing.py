@@ -33,8 +33,8 @@ class TestWritingInTheAdmin:
             ADD_URL,
             post_form(
                 author=str(staff_user.pk),
-                tags=[str(existing_tag.pk)],
-                new_tags="score matching, Generative Models",
+                # The one tag field: an existing tag by id, new ones by name.
+                tags=[str(existing_tag.pk), "score matching", "Generative Models"],
                 **{
                     "outgoing_links-TOTAL_FORMS": "1",
                     "outgoing_links-0-target": str(target.pk),
@@ -176,7 +176,7 @@ class TestTextPastedFromPdfs:
                 title="Scaling\x0claws",
                 body="Page one.\x0cPage two.\x0bThree\x07.",
                 summary="From a \x1bPDF.",
-                new_tags="pdf\x0cnotes",
+                tags=["pdf\x0cnotes"],
             ),
         )
 

@@ -2,8 +2,10 @@
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,12 +80,62 @@ class TestFirstRun:
             outputs.append(result.stdout)
         assert (tmp_path / "new" / "kb.sqlite3").exists()
         assert "Created admin account 'admin' with password:" in outputs[2]
+        password = re.search(r"password: (\S+)", outputs[2]).group(1)
         assert int(outputs[3].split()[-1]) >= 10
+
+        # Then the server starts, and the last thing it says is how to log in, in a box.
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            said = read_until(server.stdout, "Password")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        box = said[said.index("+--") :].splitlines()
+        assert box[0].startswith("+-") and box[-1].startswith("+-")
+        assert f"| Write at  http://127.0.0.1:{port}/admin/" in box[1]
+        assert "| User      admin" in box[2]
+        assert f"| Password  {password}" in box[3]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def read_until(stream, marker: str, timeout: float = 60) -> str:
+    """What a server printed, up to the box's last line after `marker` (or `timeout`)."""
+    lines: list[str] = []
+    done = threading.Event()
+
+    def pump() -> None:
+        seen = False
+        for line in stream:
+            lines.append(line)
+            if seen and line.startswith("+-"):
+                break
+            seen = seen or marker in line
+        done.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    done.wait(timeout)
+    return "".join(lines)
 
 
 class TestAdminAccount:
     @pytest.mark.django_db
-    def test_ensure_admin_generates_and_prints_a_password_once(self, capsys, monkeypatch):
+    def test_ensure_admin_generates_and_prints_a_password_once(
+        self, capsys, monkeypatch, settings, tmp_path
+    ):
+        settings.DATA_DIR = tmp_path
         monkeypatch.delenv("KB_ADMIN_PASSWORD", raising=False)
         call_command("ensure_admin")
         first = capsys.readouterr().out
@@ -95,7 +147,8 @@ class TestAdminAccount:
         assert "already exists" in capsys.readouterr().out
 
     @pytest.mark.django_db
-    def test_ensure_admin_uses_the_given_password(self, capsys, monkeypatch):
+    def test_ensure_admin_uses_the_given_password(self, capsys, monkeypatch, settings, tmp_path):
+        settings.DATA_DIR = tmp_path
         monkeypatch.setenv("KB_ADMIN_PASSWORD", "a chosen passphrase")
         call_command("ensure_admin")
         assert "a chosen passphrase" not in capsys.readouterr().out

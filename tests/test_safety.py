@@ -55,7 +55,8 @@ def edit_form(post: Post, **overrides) -> dict:
 class TestRevisions:
     def test_every_save_stores_a_revision_with_who_and_what(self, staff_client, staff_user):
         post = make_post("Attention", body="First draft.", tags=[make_tag("transformers")])
-        form = edit_form(post, body="Second draft.", new_tags="attention")
+        form = edit_form(post, body="Second draft.")
+        form["tags"] = [*form["tags"], "attention"]
         form["base_version"] = opened_version(staff_client, post)
         assert staff_client.post(change_url(post), form).status_code == 302
 
@@ -279,7 +280,7 @@ class TestAtomicSaves:
 
     def test_a_failing_admin_save_rolls_back_the_post_and_its_tags(self, staff_client):
         post = make_post("Stable", body="Original.")
-        form = edit_form(post, body="Changed.", new_tags="orphan")
+        form = edit_form(post, body="Changed.", tags=["orphan"])
         with (
             mock.patch.object(revisions, "capture", side_effect=RuntimeError("disk full")),
             pytest.raises(RuntimeError),

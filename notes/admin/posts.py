@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -13,78 +12,10 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from notes import revisions, services, trash
-from notes.admin import mentions
+from notes.admin import mentions, writing
+from notes.admin.post_form import PUBLISH, UNPUBLISH, PostAdminForm
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.views import admin_import
-
-
-class PostAdminForm(forms.ModelForm):
-    source_url = forms.URLField(
-        label="Source",
-        required=False,
-        max_length=500,
-        assume_scheme="https",
-        help_text=Post._meta.get_field("source_url").help_text,
-    )
-    new_tags = forms.CharField(
-        required=False,
-        label="New tags",
-        help_text="Comma-separated names of tags to create and add, e.g. “diffusion, sampling”.",
-    )
-    # The version the author opened; saving over a newer one is an edit conflict.
-    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Post
-        fields = [
-            "title", "slug", "status", "published_at", "body", "summary", "source_url",
-            "reference", "tags", "series", "series_order", "author",
-        ]  # fmt: skip
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.conflict: list[revisions.FieldDiff] = []
-        if self.instance.pk is not None:
-            self.fields["base_version"].initial = self.instance.version
-
-    def clean_new_tags(self) -> list[str]:
-        names = [" ".join(n.split()) for n in self.cleaned_data["new_tags"].split(",")]
-        too_long = [n for n in names if len(n) > Tag._meta.get_field("name").max_length]
-        if too_long:
-            raise forms.ValidationError(f"Tag names are at most 64 characters: {too_long[0]!r}.")
-        return [n for n in names if n]
-
-    def clean(self):
-        cleaned = super().clean()
-        base = cleaned.get("base_version")
-        if self.instance.pk is None or base is None:
-            return cleaned
-        # The admin saves inside one transaction; the lock holds until this save is done.
-        try:
-            services.lock_for_edit(self.instance.pk, base)
-            return cleaned
-        except services.EditConflict as conflict:
-            current = conflict.current
-        tag_names = [t.name for t in cleaned.get("tags") or []] + cleaned.get("new_tags", [])
-        mine = {
-            "title": cleaned.get("title", ""),
-            "summary": cleaned.get("summary", ""),
-            "tags": "\n".join(sorted(set(tag_names), key=str.lower)),
-            "status": cleaned.get("status", ""),
-            "body": cleaned.get("body", ""),
-        }
-        self.conflict = [
-            d for d in revisions.compare(revisions.snapshot_of_post(current), mine) if d.changed
-        ]
-        # Saving this form again, now that the author has seen the difference, is deliberate.
-        self.data = self.data.copy()
-        self.data["base_version"] = str(current.version)
-        raise forms.ValidationError(
-            "This post was saved elsewhere (another tab or another person) after you opened it, "
-            "so your changes were not saved. Below is how your text differs from the saved one. "
-            "Save again to replace it with yours, or reload the page to start from it.",
-            code="edit_conflict",
-        )
 
 
 class LinkInline(admin.TabularInline):
@@ -121,8 +52,7 @@ class BrokenWikilinksFilter(admin.SimpleListFilter):
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
-    formfield_overrides = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
-    list_display = ["title", "status", "published_at", "tag_list", "reading_time"]
+    list_display = ["title", "publication", "tag_list", "minutes", "on_site"]
     list_filter = ["status", BrokenWikilinksFilter, "tags", "published_at", "series"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "published_at"
@@ -135,9 +65,12 @@ class PostAdmin(admin.ModelAdmin):
         "updated_at",
     ]  # fmt: skip
     list_select_related = ["author"]
+    # In the order an author works: title, body, then what listings show; the buttons that
+    # publish are in the action bar (submit_line.html), which stays in view.
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "published_at", "body", "base_version"]}),
-        ("Listing", {"fields": ["summary", "source_url", "reference", "tags", "new_tags"]}),
+        (None, {"fields": ["title", "body", "base_version", "status"]}),
+        ("Listing", {"fields": ["summary", "tags", "source_url", "reference"]}),
+        ("Address and date", {"fields": ["slug", "published_at"]}),
         ("Series", {"fields": ["series", "series_order"], "classes": ["collapse"]}),
         (
             "Details",
@@ -157,8 +90,7 @@ class PostAdmin(admin.ModelAdmin):
     class Media:
         # Keeps unsaved text in the browser; a closed tab or a failed save loses nothing.
         js = ["js/autosave.js"]
-        # The live preview shows highlighted code and typeset math as the site does.
-        css = {"all": ["css/admin-diff.css", "css/pygments.css", "katex/katex.css", "css/math.css"]}
+        css = {"all": ["css/admin-diff.css", "css/admin-editor.css"]}
 
     def get_queryset(self, request):
         # Trashed posts live on the trash page only (see `trash_view`).
@@ -172,6 +104,19 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="Published", ordering="published_at")
+    def publication(self, post: Post) -> str:
+        return writing.publication_state(post)
+
+    @admin.display(description="Reading time", ordering="reading_time")
+    def minutes(self, post: Post) -> str:
+        return f"{post.reading_time} min"
+
+    @admin.display(description="On the site")
+    def on_site(self, post: Post) -> str:
+        label = "View" if post.is_published else "Preview"
+        return format_html('<a href="{}">{}</a>', post.get_absolute_url(), label)
 
     @admin.display(description="Tags")
     def tag_list(self, post: Post) -> str:
@@ -194,7 +139,7 @@ class PostAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         post = form.instance
-        new_tags = services.get_or_create_tags(form.cleaned_data.get("new_tags", []))
+        new_tags = services.get_or_create_tags(form.new_tag_names)
         if new_tags:
             post.tags.add(*new_tags)
         services.after_post_saved(post, user=request.user)
@@ -212,6 +157,36 @@ class PostAdmin(admin.ModelAdmin):
                 + ", ".join(f"[@{k}]" for k in post.unknown_citation_list),
                 messages.WARNING,
             )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(writing.editor_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._after_save(request, obj) or super().response_add(request, obj)
+
+    def response_change(self, request, obj):
+        return self._after_save(request, obj) or super().response_change(request, obj)
+
+    def _after_save(self, request, post: Post):
+        """The author stays in the editor, told in words what happened, with a link to the
+        post as readers see it (or its preview, for a draft). Other buttons: Django's way."""
+        if not {"_continue", PUBLISH, UNPUBLISH} & set(request.POST) or "_popup" in request.POST:
+            return None
+        self.message_user(request, writing.saved_message(post), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:notes_post_change", args=[post.pk]))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        post = self.get_object(request, unquote(object_id))
+        context = {"title": "Move to the trash", "keep_days": trash.KEEP_FOR.days}
+        context |= extra_context or {}
+        if post is not None:
+            context["kept"] = writing.kept_in_trash(post)
+        return super().delete_view(request, object_id, context)
+
+    def get_deleted_objects(self, objs, request):
+        # Moving to the trash deletes nothing, so there is nothing to list or to need rights for.
+        return [], {}, set(), []
 
     def delete_model(self, request, obj):
         trash.move_to_trash(obj, user=request.user)
@@ -268,6 +243,7 @@ class PostAdmin(admin.ModelAdmin):
                 name="notes_post_restore",
             ),
             path("trash/", self.admin_site.admin_view(self.trash_view), name="notes_post_trash"),
+            *writing.admin_urls(self),
             *admin_import.admin_urls(self),
             *mentions.admin_urls(self),
         ]

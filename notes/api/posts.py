@@ -53,7 +53,7 @@ def get_post(request: HttpRequest, post_id: int, *, lock_version: int | None = N
     if lock_version is not None and posts.exists():
         found = services.lock_for_edit(post_id, lock_version)
     else:
-        found = posts.select_related("author", "series").prefetch_related("tags").first()
+        found = posts.select_related("author__author_profile", "series").prefetch_related("tags").first()
     if found is None:
         raise HttpError(404, f"No post with id {post_id}.")
     return found
@@ -86,7 +86,7 @@ def list_posts(request: HttpRequest, filters: Query[PostFilters]):
     start = (filters.page - 1) * filters.page_size
     items = list(
         posts.order_by("-updated_at", "-pk")
-        .select_related("author", "series")
+        .select_related("author__author_profile", "series")
         .prefetch_related("tags")
         .defer("body", "body_html", "toc_html")[start : start + filters.page_size]
     )
@@ -115,7 +115,7 @@ def search_posts(
     page_ids = ids[start : start + page_size]
     found = (
         Post.objects.published()
-        .select_related("author", "series")
+        .select_related("author__author_profile", "series")
         .prefetch_related("tags")
         .in_bulk(page_ids)
     )

@@ -16,6 +16,7 @@ from django.db import models
 from notes.backup.accounts import Accounts, AccountsRefused, read_accounts
 from notes.backup.media import MediaRefused, check_media
 from notes.models import (
+    AuthorProfile,
     Link,
     Post,
     Redirect,
@@ -40,6 +41,7 @@ DATA = "data.json"
 # rendering every post).
 CONTENT_MODELS: list[type[models.Model]] = [
     SiteSettings,
+    AuthorProfile,
     Series,
     Tag,
     Reference,

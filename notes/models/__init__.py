@@ -1,7 +1,10 @@
 """kb's data, one module per part: posts and what hangs off them, their history, the site,
-API tokens."""
+API tokens, the authors; and the query pieces the two database engines need written
+differently."""
 
+from notes.models.authors import AuthorProfile, display_name_of
 from notes.models.history import Revision
+from notes.models.lookups import id_list
 from notes.models.math import MathStylesheet
 from notes.models.posts import (
     MAX_BODY_CHARS,
@@ -11,7 +14,6 @@ from notes.models.posts import (
     Series,
     Tag,
     UpdateNote,
-    id_list,
 )
 from notes.models.redirects import Redirect
 from notes.models.references import Reference, ReferenceQuerySet
@@ -21,6 +23,7 @@ from notes.models.tokens import ApiToken
 __all__ = [
     "MAX_BODY_CHARS",
     "ApiToken",
+    "AuthorProfile",
     "Link",
     "MathStylesheet",
     "Post",
@@ -35,5 +38,6 @@ __all__ = [
     "SiteState",
     "Tag",
     "UpdateNote",
+    "display_name_of",
     "id_list",
 ]

@@ -1,28 +1,28 @@
 from __future__ import annotations
 
 import datetime
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import connection, models
-from django.db.models.expressions import RawSQL
+from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
+from notes.models.authors import display_name_of
+from notes.models.lookups import not_indexed, slug_prefix
 from notes.models.math import MathStylesheet
 from notes.models.references import Reference
 from notes.models.site import SiteSettings
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.rendering.results import EmbedSource
 from notes.rendering.typesetting import mathml_only
-from notes.slugs import unique_slug
+from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
 from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
@@ -33,15 +33,6 @@ MAX_BODY_CHARS = 250_000
 COMING_POSTS: ContextVar[Mapping[str, WikiTarget] | None] = ContextVar(
     "kb_coming_posts", default=None
 )
-
-
-def id_list(ids: Iterable[int]) -> RawSQL:
-    """Ids for `pk__in=`, as a subquery with one parameter however many there are: both
-    engines cap a statement's parameters, and a list of thousands is common in search."""
-    ids = list(ids)
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
 
 
 class PostQuerySet(models.QuerySet):
@@ -65,13 +56,34 @@ class PostQuerySet(models.QuerySet):
 
     def for_listing(self) -> PostQuerySet:
         """What a card in a listing shows, fetched in a fixed number of queries."""
-        return self.select_related("author").prefetch_related("tags").defer("body", "body_html")
+        return (
+            self.select_related("author", "author__author_profile")
+            .prefetch_related("tags")
+            .defer("body", "body_html")
+        )
 
     def visible_to(self, user) -> PostQuerySet:
         """Staff may preview drafts and scheduled posts; everyone else sees published ones."""
         if user.is_authenticated and user.is_staff:
             return self.not_trashed()
         return self.published()
+
+    def link_candidates(self, text: str, *, limit: int, exclude: int | None = None) -> list[Post]:
+        """Posts (drafts too) whose slug starts as `text` would be slugged, for `[[` completion.
+
+        A prefix of the slug's index, then a limit: never a scan, however many posts there are.
+        """
+        if not text.strip():
+            return []
+        prefix = slug_base(text, 120)
+        if prefix == FALLBACK_SLUG and text.strip().lower() != FALLBACK_SLUG:
+            return []  # nothing in `text` a slug could start with
+        posts = self.alias(trashed=not_indexed("trashed_at")).filter(
+            slug_prefix(prefix), trashed__isnull=True
+        )
+        if exclude is not None:
+            posts = posts.exclude(pk=exclude)
+        return list(posts.only("pk", "title", "slug", "status").order_by("slug")[:limit])
 
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
         """The renderer's resolver: one query for all of a body's wikilinks.
@@ -151,8 +163,16 @@ class Tag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="notes_tag_name_ci_unique"),
-            models.CheckConstraint(condition=~models.Q(name=""), name="notes_tag_name_not_empty"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="notes_tag_name_ci_unique",
+                violation_error_message="A tag with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(name=""),
+                name="notes_tag_name_not_empty",
+                violation_error_message="Give the tag a name.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,13 +202,16 @@ class Post(models.Model):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, error_messages={"blank": "Give the post a title."})
     slug = models.SlugField(
         max_length=120,
         unique=True,
         allow_unicode=True,
         blank=True,
         help_text="The address of the post. Leave blank to make one from the title.",
+        error_messages={
+            "unique": "Another post already has this address; choose a different slug.",
+        },
     )
     summary = models.TextField(
         blank=True,
@@ -196,7 +219,16 @@ class Post(models.Model):
         help_text="Plain text for listings and search engines. "
         "Leave blank to use the body's first paragraph.",
     )
-    body = MarkdownxField(validators=[MaxLengthValidator(MAX_BODY_CHARS)])
+    body = MarkdownxField(
+        validators=[
+            MaxLengthValidator(
+                MAX_BODY_CHARS,
+                message="The body is %(show_value)s characters long; a post holds at most "
+                "%(limit_value)s. Split it into a series of posts.",
+            )
+        ],
+        error_messages={"blank": "Write something in the body."},
+    )
     body_html = models.TextField(blank=True, editable=False)
     toc_html = models.TextField(blank=True, editable=False)
     math_stylesheet = models.CharField(
@@ -273,20 +305,31 @@ class Post(models.Model):
         ordering = ["-published_at", "-created_at"]
         get_latest_by = "published_at"
         constraints = [
+            # Each says in plain words what to change; the form checks them all before saving.
             models.CheckConstraint(
                 condition=models.Q(status__in=["draft", "published"]),
                 name="notes_post_status_valid",
+                violation_error_message="A post is either a draft or published.",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
                 name="notes_post_published_has_date",
+                violation_error_message="A published post needs a publication date.",
             ),
             models.CheckConstraint(
-                condition=~models.Q(title=""), name="notes_post_title_not_empty"
+                condition=~models.Q(title=""),
+                name="notes_post_title_not_empty",
+                violation_error_message="Give the post a title.",
             ),
-            models.CheckConstraint(condition=~models.Q(slug=""), name="notes_post_slug_not_empty"),
+            models.CheckConstraint(
+                condition=~models.Q(slug=""),
+                name="notes_post_slug_not_empty",
+                violation_error_message="The post needs an address (slug).",
+            ),
             models.UniqueConstraint(
-                fields=["series", "series_order"], name="notes_post_unique_series_part"
+                fields=["series", "series_order"],
+                name="notes_post_unique_series_part",
+                violation_error_message="Another post is already this part of the series.",
             ),
         ]
         indexes = [
@@ -322,10 +365,25 @@ class Post(models.Model):
         # Runs before the form checks the database constraints, which need these filled in.
         clean_text_fields(self)
         self.fill_defaults()
+        errors = {}
         try:
             check_renderable(self.body)
         except MarkdownTooLarge as exc:
-            raise ValidationError({"body": str(exc)}) from exc
+            errors["body"] = str(exc)
+        taken = self._series_part_taken_by()
+        if taken is not None:
+            errors["series_order"] = (
+                f"Part {self.series_order} of “{self.series}” is already “{taken}”; "
+                "choose another part number."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _series_part_taken_by(self) -> Post | None:
+        if self.series_id is None or self.series_order is None:
+            return None
+        others = Post.objects.filter(series_id=self.series_id, series_order=self.series_order)
+        return others.exclude(pk=self.pk).only("title").first()
 
     def fill_defaults(self) -> None:
         """Derive what the author may leave blank: the slug, and the date of a first publish."""
@@ -349,7 +407,8 @@ class Post(models.Model):
 
     @property
     def author_name(self) -> str:
-        return self.author.get_full_name() or self.author.get_username()
+        """What bylines, citations, JSON-LD and feeds print (see `display_name_of`)."""
+        return display_name_of(self.author)
 
     @property
     def is_summary(self) -> bool:
@@ -455,9 +514,15 @@ class Link(models.Model):
     class Meta:
         ordering = ["source", "target__title"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "target"], name="notes_link_unique_pair"),
+            models.UniqueConstraint(
+                fields=["source", "target"],
+                name="notes_link_unique_pair",
+                violation_error_message="This post already links there.",
+            ),
             models.CheckConstraint(
-                condition=~models.Q(source=models.F("target")), name="notes_link_not_to_itself"
+                condition=~models.Q(source=models.F("target")),
+                name="notes_link_not_to_itself",
+                violation_error_message="A post cannot link to itself.",
             ),
         ]
 

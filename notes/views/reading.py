@@ -67,7 +67,7 @@ class PostDetailView(DetailView):
     def get_queryset(self):
         return (
             Post.objects.visible_to(self.request.user)
-            .select_related("author", "series", "reference")
+            .select_related("author__author_profile", "series", "reference")
             .prefetch_related("tags", "update_notes")
             # Whether it cites anything, for the .bib link, in the same query as the post.
             .annotate(

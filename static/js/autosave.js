@@ -1,7 +1,7 @@
 /*
  * Autosave for the post form in the admin.
  *
- * While the author types, the title, summary, body and new tags are copied into localStorage,
+ * While the author types, the title, summary and body are copied into localStorage,
  * keyed by the page's address. If the tab is closed or a save fails, opening the form again
  * shows a prompt to bring the text back. A copy is dropped once the server has saved it.
  * Loaded through PostAdmin.Media on the change form and the post list (where the "added
@@ -11,7 +11,7 @@
   "use strict";
 
   var PREFIX = "kb-autosave:";
-  var FIELDS = ["title", "summary", "body", "new_tags"];
+  var FIELDS = ["title", "summary", "body"];
   var DELAY_MS = 400;
 
   function storage() {
@@ -145,7 +145,7 @@
     });
   }
 
-  // After "Save" the admin lands on the post list; its message names the post that was saved.
+  // After a save the admin's message names the post that was saved.
   function forgetSaved(store) {
     var message = successText();
     if (!message) {
@@ -168,11 +168,12 @@
     if (!store) {
       return;
     }
+    // A save lands on the post list or back in the editor; either way its message names the
+    // post, and the copies kept for it (under the add page's address too) are done with.
+    forgetSaved(store);
     var form = document.getElementById("post_form");
     if (form) {
       watchForm(store, form);
-    } else {
-      forgetSaved(store);
     }
   }
 

@@ -34,10 +34,10 @@ def test_the_editor_and_its_preview_work_under_the_policy(page, author, csp_viol
     # The slug is filled in by the admin's own script, which the policy must allow.
     assert page.input_value("#id_slug") == "under-a-strict-policy"
     page.locator("#id_body").press_sequentially("Some *emphasis* and `code`.")
-    page.locator(".markdownx-preview em", has_text="emphasis").wait_for()
-    page.click("input[name=_save]")
-    page.wait_for_url(re.compile(r"/admin/notes/post/$"))
-    assert "was added successfully" in page.locator(".messagelist").inner_text()
+    page.frame_locator(".kb-editor-preview").locator("em", has_text="emphasis").wait_for()
+    page.click("button[name=_continue]")
+    page.wait_for_url(re.compile(r"/admin/notes/post/\d+/change/$"))
+    assert "Saved the draft" in page.locator(".messagelist").inner_text()
     assert csp_violations == []
     assert page.js_errors == []
 
@@ -107,12 +107,12 @@ def test_unsaved_text_survives_a_reload_and_is_restored_on_request(page, author)
     page.click("text=Restore it")
     assert page.input_value("#id_title") == "Half-written thoughts"
     assert page.input_value("#id_body") == "A paragraph I would hate to lose."
-    page.locator(".markdownx-preview p", has_text="hate to lose").wait_for()
+    page.frame_locator(".kb-editor-preview").locator("p", has_text="hate to lose").wait_for()
 
     # Once the server has the text, the copy is dropped and the prompt does not come back.
     page.fill("#id_slug", "half-written-thoughts")
-    page.click("input[name=_save]")
-    page.wait_for_url(re.compile(r"/admin/notes/post/$"))
+    page.click("button[name=_continue]")
+    page.wait_for_url(re.compile(r"/admin/notes/post/\d+/change/$"))
     page.goto("/admin/notes/post/add/")
     page.wait_for_load_state("load")
     assert page.locator(".autosave-prompt").count() == 0

@@ -58,15 +58,15 @@ def test_author_writes_previews_and_publishes_a_post(page, admin_user, demo):
     # Typed key by key, as the slug is prepopulated from keystrokes.
     page.locator("#id_title").press_sequentially("Notes from the browser")
     assert page.input_value("#id_slug") == "notes-from-the-browser"
-    page.select_option("#id_status", "published")
     page.locator("#id_body").press_sequentially("Some **bold** prose and [[attention-cost]].")
-    # markdownx's live preview comes back from the staff-only endpoint.
-    preview = page.locator(".markdownx-preview")
+    # The live preview comes back from the staff-only endpoint, into the reader's styles.
+    preview = page.frame_locator(".kb-editor-preview")
     preview.locator("strong", has_text="bold").wait_for()
-    page.fill("#id_new_tags", "browser, testing")
-    page.click("input[name=_save]")
-    page.wait_for_url(re.compile(r"/admin/notes/post/$"))
-    assert "was added successfully" in page.locator(".messagelist").inner_text()
+    page.locator(".field-tags .select2-search__field").click()
+    page.keyboard.type("browser,testing,")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[name=_publish]")
+    page.locator(".messagelist a", has_text="see it on the site").wait_for()
 
     post = Post.objects.get(title="Notes from the browser")
     page.goto(post.get_absolute_url())

@@ -67,17 +67,17 @@ def test_a_draft_is_invisible_until_published_then_everywhere_at_once(
     page.fill("#id_body", BODY)
 
     # The live preview: heading, typeset formula, highlighted code and the resolved wikilink.
-    preview = page.locator(".markdownx-preview")
+    preview = page.frame_locator(".kb-editor-preview").locator("#preview-body")
     formula_shown(preview, "preview")
     assert preview.locator("h2").inner_text().startswith("The integral of a parabola")
     assert preview.locator("pre span.k", has_text="def").count() == 1
     assert preview.locator("a.wikilink").get_attribute("href") == "/posts/counting-attention/"
 
-    page.fill("#id_new_tags", TAGS)
-    assert page.input_value("#id_status") == "draft"
-    page.click("input[name=_save]")
-    page.wait_for_url(re.compile(r"/admin/notes/post/$"))
-    assert "was added successfully" in page.locator(".messagelist").inner_text()
+    page.locator(".field-tags .select2-search__field").click()
+    page.keyboard.type(TAGS.replace(", ", ",") + ",")
+    page.click("button[name=_continue]")
+    page.wait_for_url(re.compile(r"/admin/notes/post/\d+/change/$"))
+    assert "Saved the draft" in page.locator(".messagelist").inner_text()
     post = Post.objects.get(slug="quadrature-by-hand")
     assert post.status == Post.Status.DRAFT
     assert sorted(post.tags.values_list("slug", flat=True)) == sorted(TAG_SLUGS)
@@ -96,12 +96,12 @@ def test_a_draft_is_invisible_until_published_then_everywhere_at_once(
     assert anonymous.locator("section[aria-labelledby=backlinks]").count() == 0
 
     # The author publishes it from the post list.
+    page.goto("/admin/notes/post/")
     page.locator("#result_list a", has_text=TITLE).click()
     page.wait_for_url(re.compile(rf"/admin/notes/post/{post.pk}/change/$"))
-    page.select_option("#id_status", "published")
-    page.click("input[name=_save]")
-    page.wait_for_url(re.compile(r"/admin/notes/post/$"))
-    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[name=_publish]")
+    page.locator(".messagelist a", has_text="see it on the site").wait_for()
 
     # The same visitor reloads the same pages: the post is on each of them now.
     for url in urls:

@@ -92,8 +92,10 @@ def markers_set(page) -> list[str]:
 
 def click_every_link(page, scope: str, restore, what: str) -> list[str]:
     """Hover and click each link under `scope`, checking the markers after each click; if a
-    click leaves the page, `restore()` brings it back before the next one."""
+    click leaves the page, `restore()` brings it back before the next one. `page` may be a
+    frame (the editor's preview): then the page around it is checked as well."""
     found: list[str] = []
+    top = getattr(page, "page", page)
     links = page.locator(f"{scope} a")
     for index in range(links.count()):
         link = links.nth(index)
@@ -104,8 +106,10 @@ def click_every_link(page, scope: str, restore, what: str) -> list[str]:
             link.dispatch_event("click")
         page.wait_for_timeout(50)  # a javascript: URL runs as a task after the click
         found += [f"{what}, link {index}: window.{name}" for name in markers_set(page)]
-        for popup in page.context.pages:
-            if popup is not page:
+        if top is not page:
+            found += [f"{what}, link {index}: top.{name}" for name in markers_set(top)]
+        for popup in top.context.pages:
+            if popup is not top:
                 popup.close()
         if page.url.split("#")[0] != before:
             restore()
@@ -146,7 +150,10 @@ def test_hostile_text_stays_inert_in_the_live_preview(hostile_context):
     page = hostile_context.new_page()
     log_in(page)
     page.goto("/admin/notes/post/add/")
-    preview = page.locator(".markdownx-preview")
+
+    def preview():
+        return page.frame(url=re.compile(r"/preview-frame/$"))
+
     found: list[str] = []
     missing: list[int] = []
     for group in groups(20):
@@ -168,8 +175,9 @@ def test_hostile_text_stays_inert_in_the_live_preview(hostile_context):
 
         show()
         found += [f"{what}: window.{name}" for name in markers_set(page)]
-        missing += swallowed(preview.inner_text(), group)
-        found += click_every_link(page, ".markdownx-preview", show, what)
+        found += [f"{what}: preview window.{name}" for name in markers_set(preview())]
+        missing += swallowed(preview().locator("#preview-body").inner_text(), group)
+        found += click_every_link(preview(), "#preview-body", show, what)
     assert hostile_context.dialogs == []
     assert found == []
     assert missing == []

@@ -1,0 +1,95 @@
+"""What the post editor says and serves besides the form: its state in words, the message
+after a save, what the trash keeps, and the pages behind the preview and `[[` completion."""
+
+from __future__ import annotations
+
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from notes.models import AuthorProfile, Post
+from notes.views import editor
+
+
+def publication_state(post: Post) -> str:
+    """ "Draft", "Scheduled for …" or the date it went out; a draft shows no date of its own."""
+    if post.status != Post.Status.PUBLISHED or post.published_at is None:
+        return "Draft"
+    when = date_format(timezone.localtime(post.published_at), "DATETIME_FORMAT")
+    return f"Scheduled for {when}" if post.published_at > timezone.now() else when
+
+
+def saved_message(post: Post) -> SafeString:
+    url = post.get_absolute_url()
+    at = date_format(timezone.localtime(), "TIME_FORMAT")
+    if post.is_published:
+        return format_html(
+            'Saved “{}” at {}; it is live: <a href="{}">see it on the site</a>.', post, at, url
+        )
+    if post.status == Post.Status.PUBLISHED:
+        return format_html(
+            'Saved “{}” at {}; it is {}: <a href="{}">preview it</a>.',
+            post,
+            at,
+            publication_state(post).lower(),
+            url,
+        )
+    return format_html(
+        'Saved the draft “{}” at {}: <a href="{}">preview it</a> (only staff can see it).',
+        post,
+        at,
+        url,
+    )
+
+
+def editor_context(request, post: Post | None) -> dict:
+    """For the action bar and the form's head: the post's state, and whether readers would see
+    the author under their username for want of a name."""
+    author = post.author if post is not None else request.user
+    profile = AuthorProfile.objects.filter(user=author).first()
+    if profile is not None:
+        profile_url = reverse("admin:notes_authorprofile_change", args=[profile.pk])
+    else:
+        profile_url = reverse("admin:notes_authorprofile_add") + f"?user={author.pk}"
+    return {
+        "post_state": publication_state(post) if post is not None else "New draft",
+        "is_draft": post is None or post.status != Post.Status.PUBLISHED,
+        "author_unnamed": not (profile and profile.display_name.strip())
+        and not author.get_full_name(),
+        "author_username": author.get_username(),
+        "profile_url": profile_url,
+    }
+
+
+def kept_in_trash(post: Post) -> list[str]:
+    """What stays with a trashed post and comes back when it is restored, counted."""
+    tags = [tag.name for tag in post.tags.all()]
+    outgoing = post.outgoing_links.count()
+    incoming = post.incoming_links.count()
+    kept = [
+        f"its text, title, summary and address ({post.get_absolute_url()})",
+        f"{len(tags)} tag(s)" + (f": {', '.join(tags)}" if tags else ""),
+        f"{outgoing} cross-link(s) from it to other posts",
+        f"{incoming} link(s) to it from other posts, shown as plain text while it is in the trash",
+        f"{post.update_notes.count()} update note(s)",
+        f"{post.revisions.count()} saved revision(s) of its history",
+    ]
+    return kept
+
+
+def admin_urls(post_admin) -> list:
+    site = post_admin.admin_site
+    return [
+        path(
+            "preview-frame/",
+            site.admin_view(editor.preview_frame),
+            name="notes_post_preview_frame",
+        ),
+        path(
+            "link-targets/",
+            site.admin_view(editor.link_targets),
+            name="notes_post_link_targets",
+        ),
+    ]

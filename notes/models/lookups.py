@@ -1,0 +1,37 @@
+"""Query pieces PostgreSQL and SQLite need written differently, each behind one function."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
+
+
+def id_list(ids: Iterable[int]) -> RawSQL:
+    """Ids for `pk__in=`, as a subquery with one parameter however many there are: both
+    engines cap a statement's parameters, and a list of thousands is common in search."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
+def slug_prefix(prefix: str) -> models.Q:
+    """Slugs starting with `prefix`, in a form each engine answers from the slug's index:
+    PostgreSQL's LIKE uses the `_like` (pattern_ops) index Django makes for a unique slug;
+    SQLite's LIKE ignores case and so no index, but its binary order makes a range exact."""
+    if connection.vendor == "postgresql":
+        return models.Q(slug__startswith=prefix)
+    return models.Q(slug__gte=prefix, slug__lt=prefix + "\U0010ffff")
+
+
+def not_indexed(field: str) -> models.Func:
+    """A date-time `field`, written so the planner cannot answer from its index. Both
+    planners, without statistics (a new or small table), prefer the trash index, where nearly
+    every row matches, to the slug's; this keeps them on the slug's. SQLite's documented way is
+    a unary +; PostgreSQL's, an expression the index does not hold."""
+    if connection.vendor == "postgresql":
+        return models.Func(models.F(field), template="(%(expressions)s + interval '0 seconds')")
+    return models.Func(models.F(field), template="+%(expressions)s")

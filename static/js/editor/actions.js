@@ -1,0 +1,103 @@
+/*
+ * The action bar: Publish asks first for a draft, Schedule… takes the author to the date,
+ * and a save (the button or Ctrl+S) brings the author back to where they were typing, with the
+ * bar saying "Saved", "Unsaved changes" or that someone else saved in between.
+ */
+(function () {
+  "use strict";
+
+  var RESUME = "kb-editor-resume";
+
+  function store() {
+    try {
+      return window.sessionStorage;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  window.kbEditor.ready(function (editor) {
+    var textarea = editor.textarea;
+    var state = editor.saveState;
+    var sessions = store();
+    var conflict = document.getElementById("edit-conflict");
+    var failed = document.querySelector(".errornote");
+    var saved = document.querySelector(".messagelist .success");
+
+    function say(text, kind) {
+      if (state) {
+        state.textContent = text;
+        state.className = "kb-save-state" + (kind ? " is-" + kind : "");
+      }
+    }
+
+    if (conflict) {
+      say("Not saved: someone else saved this post after you opened it (see below).", "error");
+    } else if (failed) {
+      say("Not saved: see the errors below.", "error");
+    } else if (saved) {
+      say("Saved", "done");
+    }
+
+    editor.form.addEventListener("input", function () {
+      if (!conflict && !failed) {
+        say("Unsaved changes", "dirty");
+      }
+    });
+
+    var publish = document.querySelector(".kb-publish");
+    if (publish) {
+      publish.addEventListener("click", function (event) {
+        if (!window.confirm(publish.dataset.confirm)) {
+          event.preventDefault();
+        }
+      });
+    }
+
+    var schedule = document.querySelector(".kb-schedule");
+    if (schedule) {
+      schedule.addEventListener("click", function () {
+        var date = document.getElementById(schedule.getAttribute("aria-controls"));
+        if (date) {
+          date.scrollIntoView({ block: "center" });
+          date.focus();
+          editor.status("Pick a date in the future, then Publish: the post goes out then.");
+        }
+      });
+    }
+
+    // After any save the page reloads; come back to the same place in the text.
+    editor.form.addEventListener("submit", function () {
+      say("Saving…", "busy");
+      if (sessions) {
+        sessions.setItem(
+          RESUME,
+          JSON.stringify({
+            start: textarea.selectionStart,
+            end: textarea.selectionEnd,
+            scroll: textarea.scrollTop,
+            focused: document.activeElement === textarea,
+            at: Date.now(),
+          })
+        );
+      }
+    });
+
+    var resume = null;
+    try {
+      resume = sessions && JSON.parse(sessions.getItem(RESUME));
+    } catch (error) {
+      resume = null;
+    }
+    if (sessions) {
+      sessions.removeItem(RESUME);
+    }
+    if (resume && Date.now() - resume.at < 60000) {
+      textarea.setSelectionRange(resume.start, resume.end);
+      textarea.scrollTop = resume.scroll;
+      if (resume.focused && !failed) {
+        textarea.focus({ preventScroll: true });
+      }
+    }
+  });
+})();
