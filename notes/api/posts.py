@@ -53,7 +53,11 @@ def get_post(request: HttpRequest, post_id: int, *, lock_version: int | None = N
     if lock_version is not None and posts.exists():
         found = services.lock_for_edit(post_id, lock_version)
     else:
-        found = posts.select_related("author__author_profile", "series").prefetch_related("tags").first()
+        found = (
+            posts.select_related("author__author_profile", "series")
+            .prefetch_related("tags")
+            .first()
+        )
     if found is None:
         raise HttpError(404, f"No post with id {post_id}.")
     return found
