@@ -646,3 +646,67 @@ class TestReadOnlyPages:
         assert response.status_code == 405, (method, path)
         assert "GET" in response["Allow"]
         assert client.head(path).status_code == 200
+
+
+class TestFeedImportFromTheNetwork:
+    """`import_feed URL` fetches as capture does: never from this machine or a private network
+    unless the operator names the host, and not by way of a redirect either."""
+
+    FEED = Path(__file__).parent / "import_fixtures" / "feeds"
+
+    def feed_bytes(self) -> bytes:
+        return next(self.FEED.glob("*.xml")).read_bytes()
+
+    def run(self, url: str) -> str:
+        from django.core.management import call_command
+
+        out = io.StringIO()
+        call_command("import_feed", url, "--author", "feeder", stdout=out)
+        return out.getvalue()
+
+    def test_loopback_and_private_addresses_are_refused_before_any_request(self, settings):
+        from django.core.management.base import CommandError
+
+        from tests.webserver import Answer, FixtureServer
+
+        make_user("feeder", staff=True, is_superuser=True)
+        settings.KB_FETCH_ALLOWED_HOSTS = []
+        with FixtureServer() as server:
+            server.routes["/feed.xml"] = Answer(
+                body=self.feed_bytes(), headers={"Content-Type": "application/atom+xml"}
+            )
+            for url in (server.url("/feed.xml"), "http://10.0.0.1/feed.xml", "http://[::1]/x"):
+                with pytest.raises(CommandError, match="not a public address"):
+                    self.run(url)
+            assert server.requests == []
+        assert not Post.objects.exists()
+
+    def test_a_redirect_to_this_machine_is_refused(self, settings):
+        from django.core.management.base import CommandError
+
+        from tests.webserver import Answer, FixtureServer
+
+        make_user("feeder", staff=True, is_superuser=True)
+        with FixtureServer() as outside, FixtureServer() as inside:
+            inside.routes["/secret.xml"] = Answer(body=self.feed_bytes())
+            outside.routes["/feed.xml"] = Answer(
+                302, headers={"Location": inside.url("/secret.xml")}
+            )
+            # Only the "outside" server counts as allowed; the one it redirects to does not.
+            settings.KB_FETCH_ALLOWED_HOSTS = [outside.host]
+            with pytest.raises(CommandError):
+                self.run(outside.url("/feed.xml"))
+            assert inside.requests == []
+        assert not Post.objects.exists()
+
+    def test_an_allowed_host_is_fetched_and_imported(self, settings):
+        from tests.webserver import Answer, FixtureServer
+
+        make_user("feeder", staff=True, is_superuser=True)
+        with FixtureServer() as server:
+            server.routes["/feed.xml"] = Answer(
+                body=self.feed_bytes(), headers={"Content-Type": "application/atom+xml"}
+            )
+            settings.KB_FETCH_ALLOWED_HOSTS = [server.host]
+            self.run(server.url("/feed.xml"))
+        assert Post.objects.exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import html
 import re
-import urllib.request
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from typing import Any
@@ -16,6 +15,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from notes import services
+from notes.fetching import FetchError, fetch
 from notes.importing.posts import (
     FEED_ENTRY_ID_MAX,
     SOURCE_MAX,
@@ -34,13 +34,17 @@ FEED_TIMEOUT_SECONDS = 15
 
 
 def fetch_feed(url: str) -> bytes:
-    """A feed's bytes from the web, with a timeout and a size cap."""
-    request = urllib.request.Request(url, headers={"User-Agent": "kb feed import"})
-    with urllib.request.urlopen(request, timeout=FEED_TIMEOUT_SECONDS) as response:
-        data = response.read(MAX_FEED_BYTES + 1)
-    if len(data) > MAX_FEED_BYTES:
-        raise InvalidImport([Problem(url, f"the feed is larger than {MAX_FEED_BYTES:,} bytes")])
-    return data
+    """A feed's bytes from the web, fetched as capture fetches pages (notes/fetching.py): only
+    from public addresses, checked after DNS and on every redirect, bounded in time and size."""
+    try:
+        return fetch(
+            url,
+            max_bytes=MAX_FEED_BYTES,
+            timeout=FEED_TIMEOUT_SECONDS,
+            accept="application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5",
+        ).content
+    except FetchError as error:
+        raise InvalidImport([Problem(url, str(error))]) from error
 
 
 class _TextExtractor(HTMLParser):
