@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from notes import frontmatter
 from notes.bibliography.writing import bibliography_bibtex
-from notes.importing import EXPORT_MEDIA_DIR
+from notes.importing import BIBLIOGRAPHY_FILE, EXPORT_MEDIA_DIR
 from notes.models import Post, Reference
 
 Write = Callable[[str, bytes], None]
-BIBLIOGRAPHY_FILE = "references.bib"
 # A fixed timestamp inside the zip, so two exports of the same posts are the same bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 

@@ -22,6 +22,7 @@ from notes.bibliography.importing import (
 from notes.bibliography.parsing import parse_bibtex
 from notes.bibliography.writing import bibliography_bibtex
 from notes.exporters import export_to_directory
+from notes.importing import InvalidImport, import_markdown
 from notes.models import Post, Reference
 from tests.factories import make_post
 
@@ -308,3 +309,52 @@ class TestWhatTheMarkdownImportReads:
 
         report = import_bibtex_file(bibliography_paths(note, "refs/papers.bib")[0])
         assert len(report.created) == 8
+
+    def test_an_export_imports_into_an_empty_site_with_its_bibliography(self, tmp_path):
+        import_bibtex_file(MESSY)
+        body = "Diffusion [@ho2020, p. 3] builds on @song2021.\n"
+        make_post(
+            "Diffusion notes", slug="diffusion-notes", body=body, reference=reference("ho2020")
+        )
+        first, second = tmp_path / "first", tmp_path / "second"
+        export_to_directory(first)
+        author = Post.objects.get().author
+        Post.objects.all().delete()
+        Reference.objects.all().delete()
+
+        import_markdown([first], author=author)
+
+        assert Reference.objects.count() == 8
+        post = Post.objects.get(slug="diffusion-notes")
+        assert post.reference.key == "ho2020"
+        assert 'class="cite-unknown"' not in post.body_html
+        assert "References" in post.body_html
+        export_to_directory(second)
+        for path in first.rglob("*"):
+            if path.is_file():
+                assert (second / path.relative_to(first)).read_bytes() == path.read_bytes()
+
+    def test_a_bibliography_key_in_front_matter_is_imported_with_the_post(self, tmp_path):
+        (tmp_path / "papers.bib").write_text(MESSY.read_text())
+        (tmp_path / "note.md").write_text(
+            "---\ntitle: Notes on DDPM\nbibliography: papers.bib\nreference: ho2020\n---\n"
+            "As [@ho2020] shows.\n"
+        )
+        import_markdown([tmp_path], author=make_post("Someone").author)
+        post = Post.objects.get(slug="note")
+        assert post.reference.key == "ho2020"
+        assert Reference.objects.count() == 8
+
+    def test_a_bad_bibliography_refuses_the_whole_import(self, tmp_path):
+        (tmp_path / "references.bib").write_text(BAD.read_text())
+        (tmp_path / "note.md").write_text("---\ntitle: A note\n---\nText.\n")
+        with pytest.raises(InvalidImport) as refused:
+            import_markdown([tmp_path], author=make_post("Someone").author)
+        assert "references.bib:" in str(refused.value.problems[0])
+        assert not Post.objects.filter(slug="note").exists()
+        assert not Reference.objects.exists()
+
+    def test_an_unknown_reference_key_is_reported_not_lost_silently(self, tmp_path):
+        (tmp_path / "note.md").write_text("---\ntitle: A note\nreference: nobody2020\n---\nT.\n")
+        report = import_markdown([tmp_path], author=make_post("Someone").author)
+        assert any("nobody2020" in str(w) for w in report.warnings)

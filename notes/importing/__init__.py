@@ -12,10 +12,11 @@ checks the files together; `writing` saves; `feeds` reads feeds; `report` is wha
 
 from notes.importing.feeds import fetch_feed, html_to_paragraphs, import_feed, read_feed
 from notes.importing.markdown import import_markdown
-from notes.importing.media import EXPORT_MEDIA_DIR, MEDIA_EXTENSIONS
+from notes.importing.media import BIBLIOGRAPHY_FILE, EXPORT_MEDIA_DIR, MEDIA_EXTENSIONS
 from notes.importing.report import ImportReport, InvalidImport, Problem, Progress
 
 __all__ = [
+    "BIBLIOGRAPHY_FILE",
     "EXPORT_MEDIA_DIR",
     "MEDIA_EXTENSIONS",
     "ImportReport",

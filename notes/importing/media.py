@@ -29,6 +29,8 @@ REFUSED_EXTENSIONS = frozenset({".svg", ".svgz", ".html", ".htm", ".js"})
 MAX_MEDIA_BYTES = 25 * 1024 * 1024
 # Where media goes in an export; importing an export puts each file back under the same name.
 EXPORT_MEDIA_DIR = "media"
+# The bibliography beside an export's posts, read back by the import.
+BIBLIOGRAPHY_FILE = "references.bib"
 
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#]+)(?:\|([^\[\]\n]*))?\]\]")
 _MD_LINK = re.compile(

@@ -44,6 +44,8 @@ class PostData:
     summary: str = ""
     author: str | None = None
     source_url: str = ""
+    reference: str = ""  # the citation key of the paper a summary post is about
+    bibliography: list[Path] = field(default_factory=list)  # .bib files its front matter names
     series: str | None = None
     series_order: int | None = None
     tags: list[str] = field(default_factory=list)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from notes import frontmatter
+from notes.bibliography.importing import BibliographyImportError, bibliography_paths
 from notes.importing import fields, hugo, jekyll, obsidian
 from notes.importing.files import MarkdownFile, first_heading
 from notes.importing.media import embed_media
@@ -35,7 +36,7 @@ _KB_KEYS = frozenset(
     {
         *("title", "slug", "date", "lastmod", "updated", "draft", "published", "summary"),
         *("description", "author", "source", "series", "series_order", "tags", "categories"),
-        *("aliases", "see_also", "updates", "feed_entry_id"),
+        *("aliases", "see_also", "updates", "feed_entry_id", "reference", "bibliography"),
     }
 )
 
@@ -111,6 +112,12 @@ def read_markdown_file(
     if data.author is None and site.kind == JEKYLL and isinstance(site.config.get("author"), str):
         data.author = site.config["author"].strip() or None  # the site's one author
     data.source_url = fields.url(doc, "source") or ""
+    data.reference = fields.text(doc, "reference") or ""
+    if "bibliography" in meta:
+        try:
+            data.bibliography = bibliography_paths(source.path, meta["bibliography"], site.root)
+        except BibliographyImportError as error:
+            raise Invalid(error.problems[0].message, doc.line_of("bibliography")) from error
     data.series, data.series_order = fields.series(doc)
     data.tags = tags(doc, body, spaces=site.kind == JEKYLL, inline=site.kind in {OBSIDIAN, FOLDER})
     if site.kind != HUGO:  # Hugo's aliases are old addresses, not other names

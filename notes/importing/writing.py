@@ -14,7 +14,7 @@ from notes import redirects, services, site_state
 from notes.importing.media import copy_media
 from notes.importing.posts import PostData
 from notes.importing.report import ImportReport, InvalidImport, Problem, Progress
-from notes.models import Link, Post, Series, Tag, UpdateNote
+from notes.models import Link, Post, Reference, Series, Tag, UpdateNote
 from notes.models.posts import COMING_POSTS
 from notes.rendering import WikiTarget
 from notes.slugs import slug_base
@@ -97,6 +97,7 @@ def _is_unchanged(post: Post, data: PostData, author) -> bool:
         post.body == data.body,
         post.summary == data.summary,
         post.source_url == data.source_url,
+        (post.reference.key if post.reference_id else "") == data.reference,
         post.status == (Post.Status.DRAFT if data.draft else Post.Status.PUBLISHED),
         data.published_at is None or post.published_at == data.published_at,
         data.updated_at is None or post.updated_at == data.updated_at,
@@ -221,6 +222,10 @@ def _save(post: Post, data: PostData, lookups: Lookups, author) -> Post:
     post.body = data.body
     post.summary = data.summary
     post.source_url = data.source_url
+    # The key was checked against the bibliography the import brings (see markdown.py).
+    post.reference = (
+        Reference.objects.filter(key=data.reference).first() if data.reference else None
+    )
     post.feed_entry_id = data.feed_entry_id
     # Importing a file whose post is in the trash means the author wants it back.
     post.trashed_at = None
