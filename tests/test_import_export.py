@@ -479,11 +479,15 @@ class TestImportingFeeds:
 
         assert Post.objects.count() == 2 and not Post.objects.published().exists()
 
-    def test_a_feed_is_fetched_from_its_address_within_a_size_cap(self, author, monkeypatch):
+    def test_a_feed_is_fetched_from_its_address_within_a_size_cap(
+        self, author, monkeypatch, settings
+    ):
         handler = functools.partial(SimpleHTTPRequestHandler, directory=str(FIXTURES / "feeds"))
         handler.log_message = lambda *args: None
         with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
             threading.Thread(target=server.serve_forever, daemon=True).start()
+            # A server on this machine is fetched only when named (see test_security.py).
+            settings.KB_FETCH_ALLOWED_HOSTS = [f"127.0.0.1:{server.server_port}"]
             url = f"http://127.0.0.1:{server.server_port}/rss2.xml"
             call_command("import_feed", url)
             monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 500)

@@ -334,6 +334,7 @@ def _django_own(selector: str) -> bool:
         for part in (
             ".select2",
             "#select2-",
+            "select2-id_",
             "#id_published_at_0",
             "#id_published_at_1",
             "#id_outgoing_links-",

@@ -118,7 +118,8 @@ def test_relation_signs_of_a_derivation_line_up(page, derivation):
 def test_operator_names_are_followed_by_a_thin_space(page, derivation):
     page.goto(derivation.get_absolute_url())
     page.evaluate("document.fonts.ready")
-    gaps = page.evaluate(OPERATOR_GAPS)
+    # The body's formulas: the contents repeat a heading's formula, folded away on this screen.
+    gaps = page.evaluate(OPERATOR_GAPS, ".prose .katex-html")
     assert len(gaps) >= 8, gaps
     assert {g["op"] for g in gaps} >= {"log", "cos", "sin"}
     for gap in gaps:
@@ -129,7 +130,7 @@ def test_primes_sit_at_the_height_of_a_superscript(page, derivation):
     page.goto(derivation.get_absolute_url())
     page.evaluate("document.fonts.ready")
     # In "f'(x)": the prime's top is above the f's top, but by less than half an em.
-    offsets = page.evaluate(PRIME_RISES)
+    offsets = page.evaluate(PRIME_RISES, ".prose .katex-html")
     assert len(offsets) >= 4, offsets
     for offset in offsets:
         assert 0 <= offset < 0.5, offsets
@@ -148,7 +149,8 @@ def test_no_raw_tex_and_every_reference_is_a_link(page, derivation):
     target = page.locator("#eq-eq\\:elbo")
     assert target.evaluate("node => node.closest('.math-display') !== null")
     box = target.bounding_box()
-    assert 0 <= box["y"] < 900
+    # Scrolled to the top of the window (to within a pixel's rounding), not past it.
+    assert -1 <= box["y"] < 900
     assert page.js_errors == []
 
 
@@ -198,7 +200,8 @@ def test_math_in_a_heading_stays_on_one_line(page, derivation):
     heading = page.locator(".prose h2").filter(has_text="Deriving it for")
     line = heading.evaluate("h => parseFloat(getComputedStyle(h).lineHeight)")
     assert heading.bounding_box()["height"] < 1.6 * line
-    entry = page.locator("nav.toc a").filter(has_text="Deriving it for")
+    # On this desktop-sized page the contents stand in the side column.
+    entry = page.locator("nav.post-toc-side a").filter(has_text="Deriving it for")
     assert entry.locator(".katex-html").count() == 1
     entry_line = entry.evaluate("a => parseFloat(getComputedStyle(a).lineHeight)")
     assert entry.bounding_box()["height"] < 1.6 * entry_line

@@ -185,6 +185,26 @@
       keepLinks();
       var started = performance.now();
       patch(target, html);
+      // The formulas' stylesheet comes with the preview and changes their size once it
+      // loads: measure the headings again then, and keep the place in step.
+      Array.prototype.forEach.call(target.querySelectorAll("link[rel=stylesheet]"), function (link) {
+        if (!link.kbWatched) {
+          link.kbWatched = true;
+          link.addEventListener("load", function () {
+            anchors = null;
+            follow();
+          });
+        }
+      });
+      // So does the text face, which the frame may still be loading on the first preview.
+      var fonts = frameDocument().fonts;
+      if (fonts && !fonts.kbWatched) {
+        fonts.kbWatched = true;
+        fonts.addEventListener("loadingdone", function () {
+          anchors = null;
+          follow();
+        });
+      }
       var title = frameDocument().getElementById("preview-title");
       var titleField = editor.form.querySelector("[name=title]");
       if (title && titleField) {
