@@ -710,3 +710,33 @@ class TestFeedImportFromTheNetwork:
             settings.KB_FETCH_ALLOWED_HOSTS = [server.host]
             self.run(server.url("/feed.xml"))
         assert Post.objects.exists()
+
+
+class TestImportedMedia:
+    """An import copies images as the editor's upload keeps them: without the camera's
+    metadata, and only the kinds media may hold, so what was imported can be served and
+    restored from a backup."""
+
+    def test_an_imported_photo_loses_its_location_and_a_pdf_is_reported(self, tmp_path, settings):
+        from PIL import Image
+
+        from notes.importing import import_markdown
+
+        settings.MEDIA_ROOT = str(tmp_path / "media")
+        site = tmp_path / "notes"
+        site.mkdir()
+        (site / "me.jpg").write_bytes(TestImageUploads.photo_with_location())
+        (site / "paper.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\n")
+        (site / "trip.md").write_text(
+            "---\ntitle: A trip\n---\n![Me](me.jpg)\n\nThe [paper](paper.pdf).\n"
+        )
+
+        report = import_markdown([site], author=make_user("importer"))
+
+        [stored] = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+        assert stored.suffix == ".jpg"
+        assert b"SERIAL-12345" not in stored.read_bytes()
+        with Image.open(stored) as image:
+            assert dict(image.getexif()) == {} and image.size == (20, 40)
+        assert any("paper.pdf" in str(w) and "not copied" in str(w) for w in report.warnings)
+        assert "paper.pdf" in Post.objects.get().body

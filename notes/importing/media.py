@@ -13,14 +13,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 
 from notes.importing.files import MarkdownFile, for_prose
 from notes.importing.posts import MediaFile
 from notes.importing.translation import Translation, sized_image
-from notes.uploads import RejectedUpload, check_image
+from notes.uploads import RejectedUpload, check_image, without_metadata
 
 # Files a post may embed or link to by relative path. SVG is left out: it can carry scripts and
 # media is served from the site's own origin.
@@ -159,7 +159,9 @@ def _refusal(path: Path) -> str:
 def _refusal_of(path: Path, mtime_ns: int, size: int) -> str:
     # Remembered per version of the file: an unchanged re-import decodes nothing again.
     if path.suffix.lower() == ".pdf":
-        return "" if path.read_bytes()[:5] == b"%PDF-" else "not a PDF"
+        # Uploads, restores and the media server take images only; a PDF kept here could be
+        # neither served nor restored from a backup.
+        return "PDF files are not copied (media holds images only); the link is left as written"
     try:
         check_image(path.read_bytes(), max_pixels=settings.KB_UPLOAD_MAX_PIXELS)
     except RejectedUpload as refused:
@@ -186,7 +188,11 @@ def _digest_of_stored(name: str) -> str:
 
 
 def copy_media(media: Iterable[MediaFile]) -> None:
+    """Copy the files into media, without the camera's metadata (where a photo was taken), as
+    the editor's upload stores them (KB_UPLOAD_KEEP_METADATA keeps it)."""
     for item in media:
         if not default_storage.exists(item.name):
-            with item.source.open("rb") as handle:
-                default_storage.save(item.name, File(handle))
+            data = item.source.read_bytes()
+            if not settings.KB_UPLOAD_KEEP_METADATA:
+                data = without_metadata(data)
+            default_storage.save(item.name, ContentFile(data))
