@@ -12,13 +12,17 @@ class NavItem:
     # "page" on the section's own page, "true" on a page inside it (a tag's page under Tags),
     # "" elsewhere: the value of aria-current.
     current: str
+    # Left out of a phone's one-row header; the footer links it on every screen.
+    wide_only: bool = False
 
 
 # Header sections and the views that belong to each.
 SECTIONS = (
-    ("Posts", "notes:post-list", {"post-list", "post-detail", "series-detail"}),
-    ("Tags", "notes:tag-list", {"tag-list", "tag-detail", "tag-combination"}),
-    ("Archive", "notes:archive", {"archive"}),
+    ("Posts", "notes:post-list", {"post-list", "post-detail", "series-detail"}, False),
+    ("Tags", "notes:tag-list", {"tag-list", "tag-detail", "tag-combination"}, False),
+    ("Archive", "notes:archive", {"archive"}, False),
+    ("Graph", "notes:graph", {"graph"}, True),
+    ("References", "notes:reference-list", {"reference-list", "reference-detail"}, True),
 )
 
 
@@ -36,11 +40,11 @@ def nav_items(request) -> list[NavItem]:
     match = getattr(request, "resolver_match", None)
     name = match.url_name if match and match.namespace == "notes" else None
     items = []
-    for label, url_name, views in SECTIONS:
+    for label, url_name, views, wide_only in SECTIONS:
         href = reverse(url_name)
         current = ""
         if name in views:
             on_page = request.path == href and not request.GET.get("page")
             current = "page" if on_page else "true"
-        items.append(NavItem(label, href, current))
+        items.append(NavItem(label, href, current, wide_only))
     return items
