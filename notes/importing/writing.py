@@ -121,7 +121,7 @@ def _existing(slugs: Sequence[str]) -> dict[str, Post]:
     for start in range(0, len(slugs), 500):
         posts = (
             Post.objects.filter(slug__in=slugs[start : start + 500])
-            .select_related("series", "author")
+            .select_related("series", "author", "reference")
             .prefetch_related("tags", "update_notes", "outgoing_links__target")
         )
         found.update((p.slug, p) for p in posts)

@@ -120,7 +120,7 @@ def render_markdown(
     env = _new_env(math_preamble)
     tokens = _MARKDOWN.parse(text, env)
     body_html, resolved, failed_embeds = _render_tokens(tokens, env, resolvers, embedded_in)
-    cited = citations.keys(tokens)
+    cited = env["cited"]
     body_html = sanitize_html(body_html + citations.references_html(cited, env["citations"]))
     toc_html = sanitize_html(headings.toc_html(_MARKDOWN, tokens, env))
     targets = wikilinks.targets(tokens)
@@ -155,7 +155,7 @@ def _render_tokens(tokens, env, resolvers, stack) -> tuple[str, Mapping[str, Wik
     if targets and resolve_wikilinks is not None:
         resolved = resolve_wikilinks(targets)
     env["wikilinks"] = resolved
-    cited = citations.keys(tokens)
+    cited = env["cited"] = citations.keys(tokens)
     env["citations"] = resolve_citations(cited) if cited and resolve_citations else {}
     citations.label_tokens(tokens, env["citations"])
     images = figures.sources(tokens)
