@@ -41,6 +41,10 @@ class FetchRefused(FetchError):
 class FetchFailed(FetchError):
     """The fetch was allowed but did not work: no such host, no answer, an error status."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status when the server answered with an error
+
 
 @dataclass(frozen=True)
 class Fetched:
@@ -84,7 +88,7 @@ def fetch(
             url = urljoin(url, location.strip())
             continue
         if response.status >= 400:
-            raise FetchFailed(f"{_shown(url)} answered {response.status}.")
+            raise FetchFailed(f"{_shown(url)} answered {response.status}.", status=response.status)
         return response
     raise FetchFailed(f"{_shown(url)} redirected more than {MAX_REDIRECTS} times.")
 

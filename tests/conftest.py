@@ -1,9 +1,13 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
+from tests.api_callers import Caller, token_for
 from tests.factories import make_user
-from tests.webserver import FixtureServer
+from tests.webserver import FIXTURES, Answer, FixtureServer
 
 
 @pytest.fixture(autouse=True)
@@ -38,3 +42,52 @@ def web_server(settings):
     with FixtureServer() as server:
         settings.KB_FETCH_ALLOWED_HOSTS = [server.host]
         yield server
+
+
+@pytest.fixture
+def papers(web_server, settings):
+    """The fixture server also answers as the arXiv API and Crossref."""
+
+    def arxiv(handler) -> Answer:
+        wanted = parse_qs(urlsplit(handler.path).query).get("id_list", [""])[0]
+        name = f"arxiv_{wanted}.xml" if (FIXTURES / f"arxiv_{wanted}.xml").exists() else None
+        body = (FIXTURES / (name or "arxiv_unknown.xml")).read_bytes()
+        return Answer(body=body, headers={"Content-Type": "application/atom+xml"})
+
+    web_server.routes["/arxiv/query"] = arxiv
+    web_server.serve_file(
+        "/crossref/works/10.5555/kb.fixture.0001",
+        "crossref_kb.fixture.0001.json",
+        "application/json",
+    )
+    settings.KB_ARXIV_API_URL = web_server.url("/arxiv/query")
+    settings.KB_CROSSREF_API_URL = web_server.url("/crossref/works/")
+    return web_server
+
+
+# API callers, one per kind of credential.
+
+
+@pytest.fixture
+def reader(staff_user) -> Caller:
+    return Caller(token_for(staff_user, "read"))
+
+
+@pytest.fixture
+def writer(staff_user) -> Caller:
+    return Caller(token_for(staff_user, "write"))
+
+
+@pytest.fixture
+def expired(staff_user) -> Caller:
+    return Caller(token_for(staff_user, "write", expires_at=timezone.now()))
+
+
+@pytest.fixture
+def revoked(staff_user) -> Caller:
+    return Caller(token_for(staff_user, "write", revoked_at=timezone.now()))
+
+
+@pytest.fixture
+def anonymous() -> Caller:
+    return Caller()

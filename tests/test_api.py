@@ -13,67 +13,10 @@ from openapi_spec_validator import validate
 
 from notes.models import Link, Post, Series, Tag, UpdateNote
 from notes.models.tokens import ApiToken, hash_secret
+from tests.api_callers import API, Caller, token_for
 from tests.factories import link, make_draft, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1"
-
-
-class Caller:
-    """An API client holding one credential (or none)."""
-
-    def __init__(self, secret: str | None = None, client: Client | None = None) -> None:
-        self.client = client or Client()
-        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
-
-    def get(self, path: str, **params):
-        return self.client.get(API + path, params, **self.headers)
-
-    def send(self, method: str, path: str, data=None):
-        call = getattr(self.client, method)
-        return call(API + path, data, content_type="application/json", **self.headers)
-
-    def post(self, path: str, data=None):
-        return self.send("post", path, data)
-
-    def patch(self, path: str, data=None):
-        return self.send("patch", path, data)
-
-    def delete(self, path: str):
-        return self.send("delete", path)
-
-
-def token_for(user, scope: str, **extra) -> str:
-    token, secret = ApiToken.issue(user=user, name=f"{scope} token", scope=scope)
-    if extra:
-        ApiToken.objects.filter(pk=token.pk).update(**extra)
-    return secret
-
-
-@pytest.fixture
-def reader(staff_user) -> Caller:
-    return Caller(token_for(staff_user, "read"))
-
-
-@pytest.fixture
-def writer(staff_user) -> Caller:
-    return Caller(token_for(staff_user, "write"))
-
-
-@pytest.fixture
-def expired(staff_user) -> Caller:
-    return Caller(token_for(staff_user, "write", expires_at=timezone.now()))
-
-
-@pytest.fixture
-def revoked(staff_user) -> Caller:
-    return Caller(token_for(staff_user, "write", revoked_at=timezone.now()))
-
-
-@pytest.fixture
-def anonymous() -> Caller:
-    return Caller()
 
 
 class TestTokens:

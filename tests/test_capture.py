@@ -2,14 +2,13 @@
 summary draft, from fixture pages and fixture arXiv/Crossref answers on a local server."""
 
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from notes.capture.identifiers import Identifier, parse_identifier
 from notes.capture.metadata import read_page
-from notes.models import Post
+from notes.models import Post, Reference
 from tests.factories import make_tag
 from tests.webserver import FIXTURES, Answer
 
@@ -18,27 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def fixture(name: str) -> str:
     return (FIXTURES / name).read_text()
-
-
-@pytest.fixture
-def papers(web_server, settings):
-    """The fixture server also answers as the arXiv API and Crossref."""
-
-    def arxiv(handler) -> Answer:
-        wanted = parse_qs(urlsplit(handler.path).query).get("id_list", [""])[0]
-        name = f"arxiv_{wanted}.xml" if (FIXTURES / f"arxiv_{wanted}.xml").exists() else None
-        body = (FIXTURES / (name or "arxiv_unknown.xml")).read_bytes()
-        return Answer(body=body, headers={"Content-Type": "application/atom+xml"})
-
-    web_server.routes["/arxiv/query"] = arxiv
-    web_server.serve_file(
-        "/crossref/works/10.5555/kb.fixture.0001",
-        "crossref_kb.fixture.0001.json",
-        "application/json",
-    )
-    settings.KB_ARXIV_API_URL = web_server.url("/arxiv/query")
-    settings.KB_CROSSREF_API_URL = web_server.url("/crossref/works/")
-    return web_server
 
 
 class TestPageMetadata:
@@ -234,6 +212,28 @@ class TestPapersByIdentifier:
         )
         assert form.initial["tags"] == [transport.pk]
 
+    def test_saving_a_looked_up_paper_adds_it_to_the_bibliography(self, staff_client, papers):
+        page = staff_client.get("/capture/", {"id": "2006.11239"})
+        assert "Saving also adds arXiv:2006.11239 to the bibliography" in page.text
+        form = page.context["form"]
+        sent = {k: v for k, v in form.initial.items() if k != "reference"} | {"tags": []}
+        saved = staff_client.post("/capture/", sent, follow=True)
+        reference = Reference.objects.get(arxiv_id="2006.11239")
+        post = Post.objects.get()
+        assert post.reference == reference and post.status == "draft"
+        assert "It is attached to [@ho2020denoising]" in saved.text
+        # A second capture of the same paper reuses its entry.
+        staff_client.post("/capture/", {**sent, "title": "Second notes"})
+        assert Reference.objects.count() == 1
+        assert Post.objects.get(title="Second notes").reference == reference
+
+    def test_a_page_that_is_not_a_paper_adds_nothing_to_the_bibliography(
+        self, staff_client, web_server
+    ):
+        sent = {"title": "A page", "body": "Notes.", "source_url": web_server.url("/x")}
+        staff_client.post("/capture/", {**sent, "paper": ""})
+        assert Post.objects.get().reference is None and not Reference.objects.exists()
+
     def test_unknown_and_unreachable_are_clear_messages(self, staff_client, papers, settings):
         unknown = staff_client.get("/capture/", {"id": "9999.99999"})
         assert "arXiv knows no paper 9999.99999." in unknown.text
@@ -250,17 +250,55 @@ class TestPapersByIdentifier:
 
 
 class TestAddReferenceCommand:
-    def test_a_draft_from_an_arxiv_id(self, papers, staff_user, capsys):
+    def test_a_reference_and_a_draft_attached_to_it_from_an_arxiv_id(
+        self, papers, staff_user, capsys, client
+    ):
         call_command("add_reference", "2006.11239", user="editor")
+        out = capsys.readouterr().out
+        reference = Reference.objects.get()
+        assert reference.key == "ho2020denoising"
+        assert reference.title == "Denoising Diffusion Probabilistic Models"
+        assert reference.authors[0] == {"family": "Ho", "given": "Jonathan"}
+        assert [a["family"] for a in reference.authors] == ["Ho", "Jain", "Abbeel"]
+        assert reference.year == 2020 and reference.arxiv_id == "2006.11239"
+        assert "Added [@ho2020denoising] to the bibliography" in out
         post = Post.objects.get()
         assert post.title == "Denoising Diffusion Probabilistic Models"
         assert post.status == "draft" and post.author == staff_user
         assert post.source_url == "https://arxiv.org/abs/2006.11239"
-        assert (
-            "Saved “Denoising Diffusion Probabilistic Models” as a draft" in capsys.readouterr().out
-        )
+        assert post.reference == reference
+        assert "Saved “Denoising Diffusion Probabilistic Models” as a draft" in out
+        # Its BibTeX is ready to cite: an arXiv entry with its eprint.
+        bibtex = " ".join(reference.as_bibtex.split())
+        assert bibtex.startswith("@misc{ho2020denoising,")
+        assert "eprint = {2006.11239}, archiveprefix = {arXiv}," in bibtex
+
         call_command("add_reference", "https://arxiv.org/abs/2006.11239v1", user="editor")
-        assert "Already saved" in capsys.readouterr().out and Post.objects.count() == 1
+        again = capsys.readouterr().out
+        assert "Already in the bibliography as [@ho2020denoising]" in again
+        assert "Already saved" in again
+        assert Post.objects.count() == 1 and Reference.objects.count() == 1
+
+    def test_a_doi_from_crossref_keeps_its_venue_and_split_names(self, papers, staff_user):
+        call_command("add_reference", "doi:10.5555/KB.fixture.0001", no_draft=True)
+        reference = Reference.objects.get()
+        assert reference.key == "curietest2021optimal"
+        assert reference.authors == [
+            {"family": "Curie-Test", "given": "Marie"},
+            {"family": "Fixture", "given": "Alan"},
+        ]
+        assert reference.venue == "Journal of Test Fixtures"
+        assert reference.entry_type == "article" and reference.doi == "10.5555/kb.fixture.0001"
+        assert reference.month == 5
+        assert (reference.volume, reference.number, reference.pages) == ("7", "2", "101-120")
+        assert reference.publisher == "Fixture Society Press"
+        assert "Curie-Test, M., & Fixture, A. (2021)" in reference.full_citation
+        assert not Post.objects.exists()  # --no-draft
+
+    def test_a_key_already_taken_gets_a_letter(self, papers, staff_user):
+        Reference.objects.create(key="ho2020denoising", title="Another paper by another Ho")
+        call_command("add_reference", "2006.11239", no_draft=True)
+        assert Reference.objects.get(arxiv_id="2006.11239").key == "ho2020denoisingb"
 
     def test_errors_are_clear(self, papers, staff_user, settings):
         with pytest.raises(CommandError, match="not a DOI or an arXiv id"):
@@ -271,4 +309,4 @@ class TestAddReferenceCommand:
         settings.KB_FETCH_ALLOWED_HOSTS = ["127.0.0.1:9"]
         with pytest.raises(CommandError, match="Could not reach arXiv"):
             call_command("add_reference", "2101.00001", user="editor")
-        assert not Post.objects.exists()
+        assert not Post.objects.exists() and not Reference.objects.exists()

@@ -9,14 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
-from notes.api import auth, posts, taxonomy
+from notes.api import auth, posts, references, taxonomy
 from notes.services import EditConflict
 
 api = NinjaAPI(
     title="kb API",
     version="1",
     description=(
-        "Read and write kb's posts, tags, series, links and update notes. Send a personal "
+        "Read and write kb's posts, tags, series, links, update notes and references, and add "
+        "papers by DOI or arXiv id. Send a personal "
         "token made in the admin as `Authorization: Bearer kb_…`; staff may also use their "
         "admin session (with the CSRF token on writes)."
     ),
@@ -29,6 +30,7 @@ api = NinjaAPI(
 )
 api.add_router("/posts/", posts.router)
 api.add_router("/", taxonomy.router)
+api.add_router("/", references.router)
 
 
 def _field(location: tuple) -> str:

@@ -216,3 +216,108 @@ class SearchPage(Schema):
     page: int
     pages: int
     items: list[SearchResult]
+
+
+class Person(Schema):
+    family: str = ""
+    given: str = ""
+    literal: str = Field("", description="A name that is not split, e.g. an organisation.")
+
+
+class ReferenceOut(Schema):
+    id: int
+    key: str = Field(description="What a post writes to cite it: [@key].")
+    entry_type: str
+    title: str
+    authors: list[Person]
+    year: int | None
+    month: int | None
+    venue: str
+    volume: str
+    number: str
+    pages: str
+    publisher: str
+    doi: str
+    arxiv_id: str
+    url: str = Field(description="The work's own address.")
+    abstract: str
+    citation: str = Field(description="The reference as the site's References list prints it.")
+    bibtex: str = Field(description="The entry as imported, or written from the fields.")
+    page_url: str = Field(description="The reference's page on the site.")
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_citation(reference) -> str:
+        return reference.full_citation
+
+    @staticmethod
+    def resolve_bibtex(reference) -> str:
+        return reference.as_bibtex
+
+    @staticmethod
+    def resolve_page_url(reference, context) -> str:
+        return context["request"].build_absolute_uri(reference.get_absolute_url())
+
+
+class ReferencePage(Schema):
+    count: int
+    page: int
+    pages: int
+    items: list[ReferenceOut]
+
+
+_Short = Annotated[Text, Field(max_length=50)]
+
+
+class ReferencePatch(Schema):
+    """Only the fields sent change; null empties a field."""
+
+    key: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
+    entry_type: Annotated[Text, Field(min_length=1, max_length=40)] | None = None
+    title: Annotated[Text, Field(min_length=1, max_length=1000)] | None = None
+    authors: list[Person] | None = None
+    year: Annotated[int, Field(ge=1, le=9999)] | None = None
+    month: Annotated[int, Field(ge=1, le=12)] | None = None
+    venue: Annotated[Text, Field(max_length=500)] | None = None
+    volume: _Short | None = None
+    number: _Short | None = None
+    pages: _Short | None = None
+    publisher: Annotated[Text, Field(max_length=300)] | None = None
+    doi: Annotated[Text, Field(max_length=200)] | None = None
+    arxiv_id: _Short | None = None
+    url: Annotated[Text, Field(max_length=500)] | None = None
+    abstract: Text | None = None
+
+
+class ReferenceIn(ReferencePatch):
+    key: Annotated[Text, Field(max_length=200)] = Field(
+        "", description="Made from the first author, year and title when left out."
+    )
+    entry_type: Annotated[Text, Field(min_length=1, max_length=40)] = "misc"
+    title: Annotated[Text, Field(min_length=1, max_length=1000)]
+
+
+class BibtexIn(Schema):
+    bibtex: Text = Field(description="The text of a .bib file.")
+    dry_run: bool = Field(False, description="Check and report; write nothing.")
+
+
+class BibtexReport(Schema):
+    dry_run: bool
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+class PaperIn(Schema):
+    identifier: Annotated[Text, Field(min_length=1, max_length=300)] = Field(
+        description="A DOI, an arXiv id, or a doi.org or arxiv.org address."
+    )
+    draft: bool = Field(True, description="Also write a summary draft attached to the paper.")
+
+
+class PaperOut(Schema):
+    reference: ReferenceOut
+    reference_created: bool
+    post: int | None = Field(description="The summary draft's id (new or already written).")
+    post_created: bool

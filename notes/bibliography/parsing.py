@@ -143,18 +143,21 @@ def resolve_value(value: str, macros: dict[str, str]) -> str:
     return "".join(out)
 
 
+def person(name: str) -> dict[str, str]:
+    """One name as BibTeX reads it ("Jonathan Ho", "Ho, Jonathan", "van der Berg, Jr., Anna")
+    as {"family", "given"[, "suffix"]}."""
+    parts = parse_single_name_into_parts(name, strict=False)
+    found = {
+        "family": decode_latex(" ".join(parts.von + parts.last)),
+        "given": decode_latex(" ".join(parts.first)),
+    }
+    if parts.jr:
+        found["suffix"] = decode_latex(" ".join(parts.jr))
+    return found
+
+
 def _authors(latex: str) -> list[dict[str, str]]:
-    people = []
-    for name in split_multiple_persons_names(latex):
-        if not name.strip():
-            continue
-        parts = parse_single_name_into_parts(name, strict=False)
-        family = decode_latex(" ".join(parts.von + parts.last))
-        person = {"family": family, "given": decode_latex(" ".join(parts.first))}
-        if parts.jr:
-            person["suffix"] = decode_latex(" ".join(parts.jr))
-        people.append(person)
-    return people
+    return [person(name) for name in split_multiple_persons_names(latex) if name.strip()]
 
 
 def _arxiv_id(values: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from notes import services
 from notes.capture.metadata import PageMetadata
-from notes.models import Post, Tag
+from notes.models import Post, Reference, Tag
 from notes.search_query import fold
 
 MAX_SUMMARY = Post._meta.get_field("summary").max_length
@@ -24,6 +24,7 @@ class Draft:
     summary: str = ""
     body: str = ""
     tags: list[Tag] = field(default_factory=list)
+    reference: Reference | None = None  # the paper's bibliography entry, for a paper
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -99,6 +100,7 @@ def save_draft(draft: Draft, *, user, extra_tags: list[str] = ()) -> Post:
         body=draft.body,
         status=Post.Status.DRAFT,
         author=user,
+        reference=draft.reference,
     )
     post.full_clean(exclude=["tags", "author"])
     tags = [*draft.tags, *services.get_or_create_tags(extra_tags)]

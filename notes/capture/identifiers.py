@@ -16,8 +16,9 @@ import feedparser
 from django.conf import settings
 from django.core.cache import cache
 
+from notes.bibliography.parsing import person
 from notes.capture.metadata import PageMetadata, normalise_date
-from notes.fetching import FetchError, fetch
+from notes.fetching import FetchError, FetchFailed, fetch
 from notes.importing.feeds import html_to_paragraphs
 
 CACHE_SECONDS = 7 * 24 * 3600
@@ -31,11 +32,22 @@ _ARXIV = re.compile(
 _DOI = re.compile(
     r"^(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE
 )
+# Crossref's work types as BibTeX entry types.
+_CROSSREF_TYPES = {
+    "journal-article": "article", "proceedings-article": "inproceedings", "book": "book",
+    "monograph": "book", "edited-book": "book", "book-chapter": "incollection",
+    "report": "techreport", "dissertation": "phdthesis", "posted-content": "misc",
+}  # fmt: skip
 _ARXIV_DOI = re.compile(rf"^10\.48550/arxiv\.(?P<id>{_ARXIV_NEW}|{_ARXIV_OLD})$", re.IGNORECASE)
 
 
 class LookupFailed(Exception):
-    """The paper could not be looked up; the message says why, for the person who asked."""
+    """The paper could not be looked up; the message says why, for the person who asked.
+    `unknown` is true when the registry answered that it has no such paper."""
+
+    def __init__(self, message: str, *, unknown: bool = False) -> None:
+        super().__init__(message)
+        self.unknown = unknown
 
 
 @dataclass(frozen=True)
@@ -78,36 +90,45 @@ def look_up(identifier: Identifier) -> PageMetadata:
     return found
 
 
-def _get(url: str, service: str, accept: str) -> bytes:
+def _get(url: str, service: str, accept: str, wanted: str) -> bytes:
     try:
         return fetch(url, max_bytes=1_000_000, accept=accept).content
+    except FetchFailed as exc:
+        if exc.status == 404:
+            raise LookupFailed(f"{service} knows no paper {wanted}.", unknown=True) from exc
+        raise LookupFailed(f"Could not reach {service}: {exc}") from exc
     except FetchError as exc:
         raise LookupFailed(f"Could not reach {service}: {exc}") from exc
 
 
 def _arxiv(arxiv_id: str) -> PageMetadata:
     query = urlencode({"id_list": arxiv_id, "max_results": 1})
-    data = _get(f"{settings.KB_ARXIV_API_URL}?{query}", "arXiv", "application/atom+xml")
+    data = _get(f"{settings.KB_ARXIV_API_URL}?{query}", "arXiv", "application/atom+xml", arxiv_id)
     entries = [e for e in feedparser.parse(data).entries if e.get("title") and "id" in e]
     # arXiv answers an unknown id with an entry titled "Error".
     if not entries or entries[0].get("title") == "Error":
-        raise LookupFailed(f"arXiv knows no paper {arxiv_id}.")
+        raise LookupFailed(f"arXiv knows no paper {arxiv_id}.", unknown=True)
     entry = entries[0]
+    names = [a.get("name", "") for a in entry.get("authors", []) if a.get("name")]
     return PageMetadata(
         title=" ".join(entry.title.split()),
         url=f"https://arxiv.org/abs/{arxiv_id}",
         description=" ".join(entry.get("summary", "").split()),
-        authors=[a.get("name", "") for a in entry.get("authors", []) if a.get("name")],
+        authors=names,
         published=normalise_date(entry.get("published", "")),
         site_name="arXiv",
         keywords=[t.get("term", "") for t in entry.get("tags", []) if t.get("term")],
         doi=entry.get("arxiv_doi", ""),
         arxiv_id=arxiv_id,
+        people=[person(name) for name in names],
+        details={"entry_type": "misc"},
     )
 
 
 def _crossref(doi: str) -> PageMetadata:
-    data = _get(settings.KB_CROSSREF_API_URL + quote(doi, safe="/"), "Crossref", "application/json")
+    data = _get(
+        settings.KB_CROSSREF_API_URL + quote(doi, safe="/"), "Crossref", "application/json", doi
+    )
     try:
         work = json.loads(data)["message"]
     except (ValueError, KeyError, TypeError) as exc:
@@ -118,6 +139,20 @@ def _crossref(doi: str) -> PageMetadata:
     jats = re.sub(r"</?jats:(?:p|title|sec)\b[^>]*>", "<p>", work.get("abstract", ""))
     paragraphs = [p for p in html_to_paragraphs(jats) if p.lower() != "abstract"]
     abstract = " ".join(paragraphs)
+    people = [
+        {"family": a["family"], "given": a.get("given") or ""}
+        if a.get("family")
+        else {"literal": a.get("name") or ""}
+        for a in work.get("author", [])
+        if a.get("family") or a.get("name")
+    ]
+    details = {
+        "entry_type": _CROSSREF_TYPES.get(work.get("type", ""), "misc"),
+        "volume": str(work.get("volume") or ""),
+        "number": str(work.get("issue") or ""),
+        "pages": str(work.get("page") or ""),
+        "publisher": str(work.get("publisher") or ""),
+    }
     return PageMetadata(
         title=" ".join(" ".join(work.get("title") or []).split()),
         url=work.get("URL") or f"https://doi.org/{doi}",
@@ -130,4 +165,6 @@ def _crossref(doi: str) -> PageMetadata:
         site_name=" ".join(work.get("container-title") or []),
         keywords=list(work.get("subject") or []),
         doi=doi,
+        people=[p for p in people if p.get("family") or p.get("literal")],
+        details={name: value for name, value in details.items() if value},
     )

@@ -30,6 +30,10 @@ class PageMetadata:
     keywords: list[str] = field(default_factory=list)
     doi: str = ""
     arxiv_id: str = ""
+    # What a paper's registry knows beyond a page's meta, for its bibliography entry: the
+    # authors as {"family", "given"}, and "entry_type", "volume", "number", "pages", "publisher".
+    people: list[dict[str, str]] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)
 
     def fill_from(self, other: PageMetadata) -> PageMetadata:
         """Take from `other` whatever is still empty here."""

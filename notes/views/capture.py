@@ -7,15 +7,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from notes.capture.drafts import MAX_QUOTE, Draft, compose, save_draft
-from notes.capture.identifiers import LookupFailed, look_up, parse_identifier
+from notes.capture.identifiers import Identifier, LookupFailed, look_up, parse_identifier
 from notes.capture.metadata import PageMetadata, read_page
+from notes.capture.papers import reference_for
 from notes.fetching import FetchError, fetch
-from notes.models import MAX_BODY_CHARS, Post, Tag
+from notes.models import MAX_BODY_CHARS, Post, Reference, Tag
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
@@ -46,27 +48,31 @@ class CaptureForm(forms.Form):
         help_text="Comma-separated names of tags to create and add.",
         widget=forms.TextInput(attrs={"class": "vTextField"}),
     )
+    # The paper's DOI or arXiv id, when it was looked up: saving adds it to the bibliography.
+    paper = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
 
 
-def gather(url: str, identifier_text: str) -> tuple[PageMetadata, list[str]]:
-    """What can be learned about the page or paper, and what went wrong on the way."""
+def gather(url: str, identifier_text: str) -> tuple[PageMetadata, list[str], Identifier | None]:
+    """What can be learned about the page or paper, what went wrong on the way, and the paper's
+    identifier when it is one the registries know."""
     identifier = parse_identifier(identifier_text) or (parse_identifier(url) if url else None)
     if identifier_text and identifier is None:
-        return PageMetadata(), [f"“{identifier_text}” is not a DOI or an arXiv id."]
+        return PageMetadata(), [f"“{identifier_text}” is not a DOI or an arXiv id."], None
     if identifier is not None:
         try:
-            return look_up(identifier), []
+            return look_up(identifier), [], identifier
         except LookupFailed as exc:
-            return PageMetadata(url=identifier.url), [f"{exc} The form holds what was sent."]
+            problem = f"{exc} The form holds what was sent."
+            return PageMetadata(url=identifier.url), [problem], None
     if not url:
-        return PageMetadata(), []
+        return PageMetadata(), [], None
     try:
         page = fetch(url)
     except FetchError as exc:
-        return PageMetadata(url=url), [f"{exc} The form holds what the bookmarklet sent."]
+        return PageMetadata(url=url), [f"{exc} The form holds what the bookmarklet sent."], None
     if page.content_type not in HTML_TYPES:
-        return PageMetadata(url=page.url), []
-    return read_page(page.text, page.url), []
+        return PageMetadata(url=page.url), [], None
+    return read_page(page.text, page.url), [], None
 
 
 def bookmarklet(request: HttpRequest) -> str:
@@ -93,14 +99,15 @@ def capture(request: HttpRequest) -> HttpResponse:
         url, identifier = params.get("url", "").strip(), params.get("id", "").strip()
         form = CaptureForm()
         if url or identifier or params.get("title"):
-            meta, problems = gather(url, identifier)
+            meta, problems, paper = gather(url, identifier)
             draft = compose(
                 meta,
                 title=params.get("title", "").strip(),
                 url=url if parse_identifier(url) is None else "",
                 selection=params.get("selection", "")[:MAX_QUOTE],
             )
-            form = CaptureForm(initial={**draft.__dict__, "tags": [t.pk for t in draft.tags]})
+            initial = {**draft.__dict__, "tags": [t.pk for t in draft.tags]}
+            form = CaptureForm(initial={**initial, "paper": str(paper or "")})
     context = {
         **admin.site.each_context(request),
         "title": "Capture a page or a paper",
@@ -116,6 +123,27 @@ def _save(request: HttpRequest, form: CaptureForm) -> HttpResponse:
     draft = Draft(data["title"], data["source_url"], data["summary"], data["body"],
                   list(data["tags"]))  # fmt: skip
     new_tags = [n for n in data["new_tags"].split(",") if n.strip()]
-    post = save_draft(draft, user=request.user, extra_tags=new_tags)
-    messages.success(request, f"Saved “{post}” as a draft.")
+    with transaction.atomic():
+        draft.reference = _paper_entry(request, data["paper"])
+        post = save_draft(draft, user=request.user, extra_tags=new_tags)
+    cited = f" It is attached to [@{draft.reference.key}]." if draft.reference else ""
+    messages.success(request, f"Saved “{post}” as a draft.{cited}")
     return redirect("admin:notes_post_change", post.pk)
+
+
+def _paper_entry(request: HttpRequest, identifier_text: str) -> Reference | None:
+    """The bibliography entry of the paper looked up, added if new. The registry's answer is
+    cached from the lookup that filled the form; if it is gone and the registry is down, the
+    draft is still saved and the author told."""
+    identifier = parse_identifier(identifier_text) if identifier_text else None
+    if identifier is None:
+        return None
+    try:
+        reference, created = reference_for(identifier)
+    except (LookupFailed, ValidationError) as exc:
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.warning(request, f"{identifier} was not added to the bibliography: {reason}")
+        return None
+    if created:
+        messages.info(request, f"Added [@{reference.key}] to the bibliography.")
+    return reference
