@@ -112,12 +112,19 @@ def _neighbours(ids: set[int], published) -> set[int]:
 
 
 def _neighbour_pairs(ids: set[int], published) -> list[int]:
-    """Each published post linked with one of `ids`, once per link (one query)."""
-    pairs = Link.objects.filter(
-        Q(source__in=ids, target__in=published) | Q(target__in=ids, source__in=published)
-    ).values_list("source_id", "target_id")
+    """Each published post linked with one of `ids`, once per link (two queries). The links
+    are read first and their other ends checked after: asking for `target__in=published` in
+    the same query made SQLite list every published post (20 to 30 ms a page at 10,000 posts)."""
+    wanted = id_list(ids)
+    pairs = Link.objects.filter(Q(source__in=wanted) | Q(target__in=wanted)).values_list(
+        "source_id", "target_id"
+    )
     found = [target if source in ids else source for source, target in pairs]
-    return [pk for pk in found if pk not in ids]
+    others = {pk for pk in found if pk not in ids}
+    if not others:
+        return []
+    shown = set(published.filter(pk__in=id_list(others)).values_list("pk", flat=True))
+    return [pk for pk in found if pk in shown]
 
 
 def _edges_among(ids: list[int]) -> list[tuple[int, int]]:

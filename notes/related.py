@@ -1,6 +1,6 @@
 """What a reader may go to next from a post: related posts, its chronological neighbours, and its
-place in a series. Each is one query however many posts exist, and each reaches posts only
-through `Post.objects.published()`."""
+place in a series. Each takes a fixed few queries however many posts exist, and each reaches
+posts only through `Post.objects.published()`."""
 
 from __future__ import annotations
 
@@ -90,9 +90,14 @@ def related_posts(
         scores.pop(pk, None)
     if not scores:
         return []
-    candidates = Post.objects.published().filter(pk__in=id_list(scores)).only(*_TEASER_FIELDS)
-    ranked = sorted(candidates, key=lambda p: (scores[p.pk], p.published_at, p.pk), reverse=True)
-    return ranked[:limit]
+    # Ranked from bare (id, date) rows, and only the winners loaded as posts: a popular tag
+    # brings hundreds of candidates, and making each a model cost more than the query.
+    published = Post.objects.published()
+    rows = published.filter(pk__in=id_list(scores)).values_list("pk", "published_at")
+    ranked = sorted(rows, key=lambda row: (scores[row[0]], row[1], row[0]), reverse=True)
+    chosen = [pk for pk, _ in ranked[:limit]]
+    found = published.only(*_TEASER_FIELDS).in_bulk(chosen) if chosen else {}
+    return [found[pk] for pk in chosen if pk in found]
 
 
 def chronological_neighbours(post: Post) -> Neighbours:

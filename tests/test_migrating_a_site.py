@@ -395,10 +395,14 @@ class TestSafetyOfTheImporter:
         ]
         assert not Path(media_root).exists() or not any(Path(media_root).rglob("*.png"))
 
-    def test_a_formula_that_fails_to_typeset_is_reported(self, author, tmp_path):
-        (tmp_path / "m.md").write_text("---\ntitle: M\n---\nBad $\\frac{1}{$ here.\n")
+    def test_a_formula_that_fails_to_typeset_is_reported_by_the_dry_run_too(self, author, tmp_path):
+        (tmp_path / "m.md").write_text("---\ntitle: M\n---\nBad $\\frac{1}{$ here, $x^2$ fine.\n")
+        rehearsal = import_markdown([tmp_path], author=author, dry_run=True)
+        assert not Post.objects.exists()
         report = import_markdown([tmp_path], author=author)
-        assert any(w.startswith("m.md: a formula can't be typeset:") for w in lines(report))
+        warned = [w for w in lines(report) if w.startswith("m.md: a formula can't be typeset:")]
+        assert len(warned) == 1 and "Unexpected end of input" in warned[0]
+        assert [w for w in lines(rehearsal) if "formula" in w] == warned
 
     def test_the_command_prints_the_report_and_totals(self, author, ada, capsys):
         call_command("import_markdown", str(SITES / "jekyll"), "--author", "importer")

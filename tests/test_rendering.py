@@ -497,9 +497,9 @@ def test_preview_without_problems_is_exactly_the_rendering():
 
 
 def test_formulas_typeset_in_any_thread():
-    """A threaded server (runserver, gunicorn --threads) typesets from many threads. PyKaTeX's
-    engine fails from a thread whose stack lies below the first caller's, so it is given one
-    thread of its own; here, in a fresh interpreter, the main thread goes first."""
+    """A threaded server (runserver, gunicorn --threads) typesets from many threads; here, in a
+    fresh interpreter, the main thread goes first. The interpreter must also exit: left to the
+    garbage collector at exit, V8's clean-up would wait forever (the timeout fails the test)."""
     script = textwrap.dedent(
         """
         import threading

@@ -4,6 +4,9 @@ stored page, its stylesheet and the feeds then carry."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -325,3 +328,50 @@ def test_the_site_intro_keeps_its_formulas_as_mathml():
     intro = SiteSettings.current().intro_html
     assert f"<mi>{EXPECTATION}</mi>" in intro
     assert "katex-html" not in intro and "math-error" not in intro
+
+
+class TestTheTypesettingEngine:
+    """KaTeX runs in V8, a post's formulas in one batch: one bad formula, one that runs out of
+    time, or a forked worker must not cost the others their output."""
+
+    def test_a_batch_with_a_broken_formula_keeps_the_rest(self):
+        html = markdownify(r"$a^2$, then $\frac{1}{$, then $\sqrt{b}$ and $$c_{n+1}$$")
+        assert html.count('class="katex"') == 3
+        assert 'class="math-error"' in html and "\\frac{1}{" in html
+
+    def test_a_formula_that_runs_out_of_time_is_refused_and_the_engine_recovers(self, monkeypatch):
+        from notes.rendering import katex_engine, typesetting
+
+        monkeypatch.setattr(katex_engine, "MIN_SECONDS", 0.000_001)
+        monkeypatch.setattr(katex_engine, "SECONDS_PER_FORMULA", 0.000_001)
+        long_sum = " + ".join(rf"\frac{{x_{{{i}}}}}{{\sqrt{{y_{{{i}}}}}}}" for i in range(300))
+        refused = typesetting.typeset(long_sum, display=True)
+        assert refused.error == "this formula takes too long or too much memory"
+        monkeypatch.undo()
+        assert typesetting.typeset(r"e^{i\pi} + 1 = 0", display=False).error is None
+
+    def test_a_forked_worker_typesets_with_an_engine_of_its_own_and_exits(self):
+        """As a gunicorn worker forked from a process that has typeset: the child's formulas
+        are typeset, and the child and the parent both exit (nothing waits on the parent's V8
+        threads, which the child doesn't have)."""
+        script = textwrap.dedent(
+            """
+            import os, sys
+            from notes.rendering.typesetting import typeset
+            print(typeset(r"\\alpha_1", display=False).error is None, flush=True)
+            child = os.fork()
+            if child == 0:
+                print("β" in typeset(r"\\beta_{2}", display=False).html, flush=True)
+                sys.exit(0)
+            print(os.waitpid(child, 0)[1] == 0, flush=True)
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert result.stdout.split() == ["True", "True", "True"]

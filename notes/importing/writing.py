@@ -201,19 +201,29 @@ def _save_each(
             report.unchanged.append(data.slug)
         else:
             (report.updated if post else report.created).append(data.slug)
-            if not lookups.dry_run:
+            if lookups.dry_run:
+                errors = _formula_errors(data.body)
+            else:
                 post = _save(post or Post(slug=data.slug), data, lookups, author)
                 linked.append((post, data))
-                report.warnings += [
-                    Problem(data.path, f"a formula can't be typeset: {error}")
-                    for error in getattr(post, "math_errors", ())
-                ]
+                errors = getattr(post, "math_errors", ())
+            report.warnings += [
+                Problem(data.path, f"a formula can't be typeset: {error}") for error in errors
+            ]
         if data.redirects:
             report.translated["old addresses redirected"] += len(set(data.redirects))
             if post is not None and not lookups.dry_run:
                 redirects.record(post, data.redirects)
         if progress:
             progress(done, len(posts))
+
+
+def _formula_errors(body: str) -> tuple[str, ...]:
+    """What the real run would warn of in the body's formulas: it is rendered (reading, never
+    writing) so a dry run lists them too."""
+    probe = Post(body=body)
+    probe.render()
+    return probe.math_errors
 
 
 def _save(post: Post, data: PostData, lookups: Lookups, author) -> Post:

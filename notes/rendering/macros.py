@@ -2,8 +2,8 @@
 ``\\def`` and ``\\DeclareMathOperator``, which apply from where they are written to the end of
 the post.
 
-KaTeX forgets definitions between formulas and PyKaTeX passes no ``macros`` option, so a
-definition is taken out of its formula and remembered here; each later formula is typeset
+KaTeX forgets definitions between formulas, so a definition is taken out of its formula and
+remembered here; each later formula is typeset
 with the definitions it uses (and those they use) written in front of it as ``\\def``. A
 formula that uses none is typeset exactly as written, which keeps the typesetting cache warm.
 """

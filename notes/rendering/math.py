@@ -20,7 +20,7 @@ from markdown_it.token import Token
 from notes.rendering import equations
 from notes.rendering.macros import definitions_for, take_definitions
 from notes.rendering.results import MAX_FORMULAS
-from notes.rendering.typesetting import math_error, typeset
+from notes.rendering.typesetting import math_error, prefetch, typeset
 
 _INLINE_DELIMITERS = (("$$", "$$", True), ("\\[", "\\]", True), ("\\(", "\\)", False))
 
@@ -181,6 +181,19 @@ def prepare(state: StateCore) -> None:
             tex, anchors = equations.number(tex, labels)
         token.meta = {"tex": tex, "anchors": anchors, "definitions": definitions_for(tex, macros)}
     state.tokens = _without_definition_paragraphs(state.tokens)
+    prefetch(_formulas_to_typeset(state.tokens, labels))
+
+
+def _formulas_to_typeset(tokens: Sequence[Token], labels) -> Iterator[tuple[str, bool, str]]:
+    """What `render` will ask `typeset` for, in order, so it can be typeset in one batch."""
+    for count, token in enumerate(_math_tokens(tokens)):
+        if count >= MAX_FORMULAS:
+            return
+        meta = token.meta
+        tex = meta["tex"]
+        if not tex.strip() or (not meta["anchors"] and equations.lone_reference(tex)):
+            continue
+        yield equations.refs_as_text(tex, labels), token.type != "math_inline", meta["definitions"]
 
 
 def _without_definition_paragraphs(tokens: list[Token]) -> list[Token]:

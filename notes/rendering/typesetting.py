@@ -24,23 +24,21 @@ and friends so a formula cannot paint a page-sized box over the content.
 from __future__ import annotations
 
 import html
-import os
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pykatex
-
-from notes.rendering import katex_styles, mathjax
+from notes.rendering import katex_engine, katex_styles, mathjax
 from notes.rendering.equations import split_rows
 
 # KaTeX paints what it refuses (untrusted commands) in this colour; we look
 # for it to report those commands to the author.
-_REFUSED_COLOR = "#cc0000"
-_MAX_SIZE_EM = 20.0
+_REFUSED_COLOR = katex_engine.REFUSED_COLOR
 MAX_FORMULA_CHARS = 10_000
+_RAW_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -72,11 +70,11 @@ def typeset(tex: str, *, display: bool, shown: str | None = None, definitions: s
 
 
 def _typeset_once(source: str, display: bool, definitions: str) -> Typeset:
-    if display and _has_top_level_newline(source):
-        gathered = _render(f"{definitions}\\begin{{gathered}}{source}\\end{{gathered}}", display)
-        if gathered.error is None:
-            return gathered
-    return _render(definitions + source, display)
+    first = _first_attempt(source, display, definitions)
+    result = _render(first, display)
+    if result.error is not None and first != definitions + source:
+        return _render(definitions + source, display)  # not as `gathered`: as written
+    return result
 
 
 def _without_definitions(result: Typeset, definitions: str) -> Typeset:
@@ -88,46 +86,57 @@ def _without_definitions(result: Typeset, definitions: str) -> Typeset:
     return Typeset(html=written, error=None)
 
 
-_katex_thread: tuple[int, ThreadPoolExecutor] | None = None
-_katex_lock = threading.Lock()
+def _first_attempt(source: str, display: bool, definitions: str) -> str:
+    """What ``_typeset_once`` asks KaTeX for first."""
+    if display and _has_top_level_newline(source):
+        return f"{definitions}\\begin{{gathered}}{source}\\end{{gathered}}"
+    return definitions + source
 
 
-def _on_katex_thread(function, *args, **kwargs):
-    """Run `function` on the one thread this process gives KaTeX.
+# KaTeX's answers by (TeX, display), filled a post at a time by ``prefetch`` and read by
+# ``_render``: one crossing into V8 for all of a post's formulas instead of one each.
+_raw: OrderedDict[tuple[str, bool], katex_engine.Rendered] = OrderedDict()
+_raw_lock = threading.Lock()
 
-    PyKaTeX's QuickJS runtime remembers the stack of the first thread that uses it and, called
-    from a thread whose stack lies lower in memory, fails every formula with "size exceeded".
-    A threaded server (runserver, gunicorn --threads) calls from many threads, so every call
-    goes through one long-lived thread instead. Made per process, as threads don't survive
-    the fork of a gunicorn worker.
-    """
-    global _katex_thread
-    with _katex_lock:
-        if _katex_thread is None or _katex_thread[0] != os.getpid():
-            _katex_thread = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="katex"))
-        executor = _katex_thread[1]
-    return executor.submit(function, *args, **kwargs).result()
+
+def prefetch(formulas: Iterable[tuple[str, bool, str]]) -> None:
+    """Typeset, in one batch, the (TeX, display, definitions) formulas a render is about to
+    ask ``typeset`` for, so those calls find KaTeX's answers waiting."""
+    wanted: dict[tuple[str, bool], None] = {}
+    for tex, display, definitions in formulas:
+        source = tex.strip().replace("\x00", "\ufffd")
+        if source and len(source) <= MAX_FORMULA_CHARS:
+            wanted[(_first_attempt(source, display, definitions), display)] = None
+    with _raw_lock:
+        missing = [key for key in wanted if key not in _raw]
+    if not missing:
+        return
+    answers = katex_engine.render_many(missing)
+    with _raw_lock:
+        for key, answer in zip(missing, answers, strict=True):
+            _raw[key] = answer
+        while len(_raw) > _RAW_CACHE_SIZE:
+            _raw.popitem(last=False)
+
+
+def _katex(source: str, display: bool) -> katex_engine.Rendered:
+    key = (source, display)
+    with _raw_lock:
+        found = _raw.get(key)
+        if found is not None:
+            _raw.move_to_end(key)
+            return found
+    return katex_engine.render_many([key])[0]
 
 
 def _render(source: str, display: bool) -> Typeset:
-    try:
-        mathml = _on_katex_thread(
-            pykatex.renderToString,
-            source,
-            displayMode=display,
-            output=pykatex.OUTPUT_HTML_AND_MATHML,
-            throwOnError=True,
-            trust=False,
-            strict="ignore",
-            maxSize=_MAX_SIZE_EM,
-            errorColor=_REFUSED_COLOR,
-        )
-    except (pykatex.ParseError, ValueError) as error:
-        return math_error(source, str(error) or "could not typeset this formula")
-    refused = _refused_commands(mathml)
+    answer = _katex(source, display)
+    if not answer.ok:
+        return math_error(source, answer.text or "could not typeset this formula")
+    refused = _refused_commands(answer.text)
     if refused:
         return math_error(source, f"not allowed here: {', '.join(refused)}")
-    return Typeset(html=katex_styles.hoist(_unicode_variants(mathml)), error=None)
+    return Typeset(html=katex_styles.hoist(_unicode_variants(answer.text)), error=None)
 
 
 def math_error(source: str, message: str) -> Typeset:
