@@ -27,7 +27,15 @@ from django.test import Client
 from notes import backup
 from notes.backup import media as backup_media
 from notes.exporters import media_names
-from notes.models import ApiToken, MathStylesheet, Post, RestoreRecord, SiteState, Tag
+from notes.models import (
+    ApiToken,
+    MathStylesheet,
+    Post,
+    RestoreRecord,
+    SiteState,
+    Tag,
+    TitleWord,
+)
 from tests.factories import image_bytes, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
@@ -318,7 +326,7 @@ class TestArchiveChecks:
 
     def test_the_allow_list_is_every_content_model_of_kb(self):
         # What belongs to this database alone, or is made again by rendering.
-        bookkeeping = {SiteState, RestoreRecord, ApiToken, MathStylesheet}
+        bookkeeping = {SiteState, RestoreRecord, ApiToken, MathStylesheet, TitleWord}
         content = [m for m in apps.get_app_config("notes").get_models() if m not in bookkeeping]
         assert set(backup.notes_models()) == set(content)
 

@@ -159,6 +159,10 @@ class PostAdmin(admin.ModelAdmin):
             )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and writing.saves_in_place(request):
+            # Reached on a POST only when the form or an inline did not validate.
+            formsets = [inline.formset for inline in context["inline_admin_formsets"]]
+            return writing.not_saved_in_place(request, context["adminform"].form, formsets)
         context.update(writing.editor_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -166,6 +170,10 @@ class PostAdmin(admin.ModelAdmin):
         return self._after_save(request, obj) or super().response_add(request, obj)
 
     def response_change(self, request, obj):
+        # Ctrl+S: saved like "Update" (the same form, save_model, save_related, services),
+        # answered in JSON so the author stays on the page.
+        if writing.saves_in_place(request) and "_continue" in request.POST:
+            return writing.saved_in_place(request, obj)
         return self._after_save(request, obj) or super().response_change(request, obj)
 
     def _after_save(self, request, post: Post):

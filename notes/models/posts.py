@@ -15,10 +15,11 @@ from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
 from notes.models.authors import display_name_of
-from notes.models.lookups import not_indexed, slug_prefix
+from notes.models.lookups import not_indexed, slug_prefix, starts_with
 from notes.models.math import MathStylesheet
 from notes.models.references import Reference
 from notes.models.site import SiteSettings
+from notes.models.title_words import TitleWord, fold_words, index_title
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.rendering.results import EmbedSource
 from notes.rendering.typesetting import mathml_only
@@ -26,6 +27,8 @@ from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
 from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
+# `[[` completion looks up this many words of what was typed, at most.
+MAX_QUERY_WORDS = 5
 
 # The posts an import is about to write, by slug and lower-cased title: a wikilink to one of
 # them resolves to where it will be, so no post is stored with a broken link and rendered again
@@ -69,21 +72,46 @@ class PostQuerySet(models.QuerySet):
         return self.published()
 
     def link_candidates(self, text: str, *, limit: int, exclude: int | None = None) -> list[Post]:
-        """Posts (drafts too) whose slug starts as `text` would be slugged, for `[[` completion.
+        """Posts (drafts too, not trashed) for `[[` completion: those whose slug starts as
+        `text` would be slugged, and those with a title word starting with each word of `text`
+        ("diff mod" finds "Denoising Diffusion Models"). The title itself first, then titles
+        starting so, then slugs, then the rest, each group by title.
 
-        A prefix of the slug's index, then a limit: never a scan, however many posts there are.
+        Prefixes of the slug's index and of the title words' (see `title_words`), then a
+        limit: one query and never a scan, however many posts there are.
         """
-        if not text.strip():
-            return []
+        text = " ".join(text.split())
+        words = fold_words(text)[:MAX_QUERY_WORDS]
         prefix = slug_base(text, 120)
-        if prefix == FALLBACK_SLUG and text.strip().lower() != FALLBACK_SLUG:
-            return []  # nothing in `text` a slug could start with
-        posts = self.alias(trashed=not_indexed("trashed_at")).filter(
-            slug_prefix(prefix), trashed__isnull=True
+        # A text with nothing a slug could start with is slugged as the fallback.
+        by_slug = bool(text) and (prefix != FALLBACK_SLUG or text.lower() == FALLBACK_SLUG)
+        if not words and not by_slug:
+            return []
+        # The ids, from the indexes alone: a union, since an OR of the two would have
+        # PostgreSQL read every post to test it.
+        ids = None
+        for word in words:
+            having = TitleWord.objects.filter(starts_with("word", word))
+            ids = having if ids is None else having.filter(post_id__in=ids.values("post_id"))
+        ids = ids.order_by().values("post_id") if ids is not None else None
+        if by_slug:
+            slugs = Post.objects.filter(slug_prefix(prefix)).order_by().values("pk")
+            ids = slugs.union(ids) if ids is not None else slugs
+        typed = text.lower()
+        ranks = [models.When(title_lower=typed, then=0)]
+        if by_slug:
+            ranks.append(models.When(slug=prefix, then=0))
+        ranks.append(models.When(title_lower__startswith=typed, then=1))
+        if by_slug:
+            ranks.append(models.When(slug_prefix(prefix), then=2))
+        rank = models.Case(*ranks, default=3, output_field=models.IntegerField())
+        posts = self.alias(trashed=not_indexed("trashed_at"), title_lower=Lower("title")).filter(
+            pk__in=ids, trashed__isnull=True
         )
         if exclude is not None:
             posts = posts.exclude(pk=exclude)
-        return list(posts.only("pk", "title", "slug", "status").order_by("slug")[:limit])
+        posts = posts.alias(rank=rank).only("pk", "title", "slug", "status")
+        return list(posts.order_by("rank", "title_lower", "pk")[:limit])
 
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
         """The renderer's resolver: one query for all of a body's wikilinks.
@@ -346,9 +374,13 @@ class Post(models.Model):
         self.fill_defaults()
         self.render()
         MathStylesheet.keep(self.math_css)
-        if not self._state.adding:
+        adding = self._state.adding
+        if not adding:
             self.version += 1
         super().save(*args, **kwargs)
+        if self.title != getattr(self, "indexed_title", None):
+            index_title(self, adding=adding)
+            self.indexed_title = self.title
 
     def get_absolute_url(self) -> str:
         return reverse("notes:post-detail", kwargs={"slug": self.slug})
@@ -359,6 +391,7 @@ class Post(models.Model):
         # What wikilinks elsewhere may still say, so a rename can carry them along.
         post.saved_names = (post.__dict__.get("slug"), post.__dict__.get("title"))
         post.saved_status = post.__dict__.get("status")
+        post.indexed_title = post.__dict__.get("title")  # its title words (see title_words)
         return post
 
     def clean(self) -> None:
