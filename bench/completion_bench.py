@@ -2,7 +2,7 @@
 to it) for the shapes of what an author types, and the plan each engine uses.
 
     .venv/bin/python bench/completion_bench.py
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_dev .venv/bin/python bench/completion_bench.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb .venv/bin/python bench/completion_bench.py
 
 It works in a throwaway database, as the test runner does (SQLite in memory; on PostgreSQL
 test_<the configured name>, dropped at the end), and fills it with bulk_create: 10% drafts, 2%
