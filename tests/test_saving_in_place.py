@@ -107,6 +107,32 @@ class TestCtrlS:
         post.refresh_from_db()
         assert post.title == "Named"
 
+    def test_a_row_the_page_shows_gone_by_the_save_asks_for_a_fresh_page(
+        self, staff_client, staff_user
+    ):
+        make_post("Counting attention", slug="counting-attention")
+        post = make_post("Mine", body="See [[counting-attention]].", author=staff_user)
+        link = Link.objects.get(source=post)
+        # The page shows the row made from the wikilink, and sends it back as it is.
+        shown = {
+            "outgoing_links-TOTAL_FORMS": "1", "outgoing_links-INITIAL_FORMS": "1",
+            "outgoing_links-0-id": str(link.pk), "outgoing_links-0-source": str(post.pk),
+            "outgoing_links-0-target": str(link.target_id), "outgoing_links-0-note": "",
+        }  # fmt: skip
+        kept = ctrl_s(staff_client, post, post.version, body="See [[counting-attention]]!", **shown)
+        assert kept.json()["reload"] is False
+
+        post.refresh_from_db()
+        gone = ctrl_s(staff_client, post, post.version, body="No link now.", **shown)
+        data = gone.json()
+        assert data["saved"] is True and data["reload"] is True
+        assert not Link.objects.filter(pk=link.pk).exists()
+        # The fresh page says it was saved, and holds no row to send again.
+        page = staff_client.get(change_url(post))
+        assert "Saved “Mine”" in str(next(iter(page.context["messages"])))
+        links_shown = page.context["inline_admin_formsets"][0].formset
+        assert links_shown.prefix == "outgoing_links" and links_shown.initial_form_count() == 0
+
     def test_only_staff_may_save(self, client, staff_user):
         post = make_post("Mine", body="Kept.", author=staff_user)
         response = ctrl_s(client, post, post.version, body="Changed.")

@@ -143,6 +143,8 @@ class PostAdmin(admin.ModelAdmin):
         if new_tags:
             post.tags.add(*new_tags)
         services.after_post_saved(post, user=request.user)
+        if writing.saves_in_place(request):
+            request.kb_rows_gone = writing.rows_gone(formsets)
         if post.broken_wikilink_list:
             self.message_user(
                 request,
@@ -173,7 +175,11 @@ class PostAdmin(admin.ModelAdmin):
         # Ctrl+S: saved like "Update" (the same form, save_model, save_related, services),
         # answered in JSON so the author stays on the page.
         if writing.saves_in_place(request) and "_continue" in request.POST:
-            return writing.saved_in_place(request, obj)
+            reload = getattr(request, "kb_rows_gone", False)
+            if reload:
+                # The page's rows name deleted ones and can't be sent again: a fresh page.
+                self.message_user(request, writing.saved_message(obj), messages.SUCCESS)
+            return writing.saved_in_place(request, obj, reload=reload)
         return self._after_save(request, obj) or super().response_change(request, obj)
 
     def _after_save(self, request, post: Post):

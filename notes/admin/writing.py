@@ -57,20 +57,34 @@ def saves_in_place(request) -> bool:
     return request.method == "POST" and request.headers.get(IN_PLACE_HEADER) == "in-place"
 
 
-def saved_in_place(request, post: Post) -> JsonResponse:
+def rows_gone(formsets) -> bool:
+    """Whether a row the page shows in an inline is gone after the save: removing a
+    [[wikilink]] removes the cross-link row made from it. The page would send its id again,
+    which the formset refuses ("Select a valid choice"), so the editor fetches a fresh page."""
+    for formset in formsets:
+        shown = {form.instance.pk for form in formset.initial_forms if form.instance.pk}
+        if shown and formset.model._default_manager.filter(pk__in=shown).count() < len(shown):
+            return True
+    return False
+
+
+def saved_in_place(request, post: Post, *, reload: bool = False) -> JsonResponse:
     """What the editor's bar says after Ctrl+S saved: the time, and the version the next save
     starts from. Messages the save left (broken wikilinks…) are handed over here, so none
-    turns up on the next page instead."""
+    turns up on the next page instead, unless the editor is to `reload` the page, which then
+    shows them."""
+    warnings = [] if reload else [strip_tags(str(m)) for m in messages.get_messages(request)]
     return JsonResponse(
         {
             "saved": True,
+            "reload": reload,
             "at": timezone.localtime().strftime("%H:%M"),
             "version": post.version,
             "slug": post.slug,
             "state": publication_state(post),
             "message": strip_tags(saved_message(post)),
             "url": post.get_absolute_url(),
-            "warnings": [strip_tags(str(m)) for m in messages.get_messages(request)],
+            "warnings": warnings,
         }
     )
 

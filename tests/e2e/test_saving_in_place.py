@@ -108,6 +108,27 @@ def test_ctrl_s_after_someone_elses_save_shows_the_conflict_and_keeps_the_text(p
     assert page.js_errors == []
 
 
+def test_ctrl_s_that_removes_a_wikilinks_row_fetches_a_fresh_page_and_saves_again(page, author):
+    make_post("Counting attention", slug="counting-attention")
+    post = make_post("Linking", body="See [[counting-attention]].", author=author)
+    open_editor(page, post)
+    assert page.locator("#id_outgoing_links-0-id").input_value() != ""  # the row is shown
+    page.fill("#id_body", "No link now.")
+    page.locator("#id_body").press("End")
+    page.keyboard.press("Control+s")
+    # The row went with the wikilink: a fresh page, which says it saved, caret kept.
+    page.locator(".messagelist .success").wait_for()
+    assert bar(page) == "Saved"
+    assert page.locator("#id_outgoing_links-0-id").input_value() == ""
+    assert page.evaluate("document.activeElement.id") == "id_body"
+    page.keyboard.type(" Later.")
+    page.keyboard.press("Control+s")
+    wait_for_bar(page, SAVED)
+    post.refresh_from_db()
+    assert post.body == "No link now. Later." and not post.outgoing_links.exists()
+    assert page.js_errors == []
+
+
 def test_ctrl_s_with_an_error_shows_it_on_its_field(page, author):
     post = make_post("Named", body="Kept text.", author=author)
     open_editor(page, post)

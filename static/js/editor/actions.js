@@ -64,9 +64,8 @@
       });
     }
 
-    // After any save the page reloads; come back to the same place in the text.
-    editor.form.addEventListener("submit", function () {
-      say("Saving…", "busy");
+    // After a save as a page the page reloads; come back to the same place in the text.
+    editor.remember = function () {
       if (sessions) {
         sessions.setItem(
           RESUME,
@@ -79,6 +78,10 @@
           })
         );
       }
+    };
+    editor.form.addEventListener("submit", function () {
+      say("Saving…", "busy");
+      editor.remember();
     });
 
     var resume = null;

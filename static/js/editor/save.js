@@ -9,6 +9,8 @@
  *
  * A new post, or a change to the cross-link or update-note rows, is saved as a page: their
  * rows need the ids only a fresh page carries (a second save in place would add them again).
+ * When the save itself removed a row the page shows (the cross-link of a [[wikilink]] taken
+ * out of the body), the server says so and the page is fetched again, the caret kept.
  */
 (function () {
   "use strict";
@@ -68,6 +70,16 @@
     }
 
     function saved(data, editsBefore) {
+      if (data.reload) {
+        // The save removed a row the page shows (a cross-link made from a [[wikilink]] that
+        // is gone): only a fresh page can be sent again. Everything on this one is saved.
+        editor.say("Saved " + data.at + "; showing the cross-links as they are now…", "busy");
+        if (editor.remember) {
+          editor.remember();
+        }
+        window.location.replace(window.location.href);
+        return;
+      }
       clearStale();
       version.value = String(data.version);
       var slug = form.querySelector("[name=slug]");
