@@ -10,7 +10,7 @@ import re
 import pytest
 
 from notes import services, site_state
-from notes.models import Link, Post
+from notes.models import Link, Post, Tag
 from tests.factories import admin_post_form, make_post
 
 IN_PLACE = {"HTTP_X_KB_SAVE": "in-place", "HTTP_ACCEPT": "application/json"}
@@ -69,6 +69,14 @@ class TestCtrlS:
         assert second.status_code == 200 and second.json()["saved"] is True
         post.refresh_from_db()
         assert post.body == "One. Two. Three." and post.revisions.count() == 3
+
+    def test_a_new_tag_saved_twice_is_one_tag(self, staff_client, staff_user):
+        post = make_post("Tagged", author=staff_user)
+        # select2's tagging mode sends a new tag by its name, and goes on sending the name.
+        first = ctrl_s(staff_client, post, post.version, tags=["score matching"])
+        ctrl_s(staff_client, post, first.json()["version"], tags=["score matching"])
+        assert list(post.tags.values_list("name", flat=True)) == ["score matching"]
+        assert Tag.objects.count() == 1
 
     def test_a_save_in_between_is_a_conflict_in_the_forms_words_and_nothing_is_saved(
         self, staff_client, staff_user

@@ -86,6 +86,10 @@
       if (slug && !slug.value) {
         slug.value = data.slug;
       }
+      var onSite = document.querySelector(".kb-on-site");
+      if (onSite) {
+        onSite.href = data.url; // a new slug is a new address
+      }
       if (edits === editsBefore) {
         editor.say("Saved " + data.at, "done");
       } else {
