@@ -15,20 +15,17 @@ from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
 from notes.models.authors import display_name_of
-from notes.models.lookups import not_indexed, slug_prefix, starts_with
 from notes.models.math import MathStylesheet
 from notes.models.references import Reference
 from notes.models.site import SiteSettings
-from notes.models.title_words import TitleWord, fold_words, index_title
+from notes.models.title_words import index_title, link_candidates
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.rendering.results import EmbedSource
 from notes.rendering.typesetting import mathml_only
-from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
+from notes.slugs import unique_slug
 from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
-# `[[` completion looks up this many words of what was typed, at most.
-MAX_QUERY_WORDS = 5
 
 # The posts an import is about to write, by slug and lower-cased title: a wikilink to one of
 # them resolves to where it will be, so no post is stored with a broken link and rendered again
@@ -72,46 +69,9 @@ class PostQuerySet(models.QuerySet):
         return self.published()
 
     def link_candidates(self, text: str, *, limit: int, exclude: int | None = None) -> list[Post]:
-        """Posts (drafts too, not trashed) for `[[` completion: those whose slug starts as
-        `text` would be slugged, and those with a title word starting with each word of `text`
-        ("diff mod" finds "Denoising Diffusion Models"). The title itself first, then titles
-        starting so, then slugs, then the rest, each group by title.
-
-        Prefixes of the slug's index and of the title words' (see `title_words`), then a
-        limit: one query and never a scan, however many posts there are.
-        """
-        text = " ".join(text.split())
-        words = fold_words(text)[:MAX_QUERY_WORDS]
-        prefix = slug_base(text, 120)
-        # A text with nothing a slug could start with is slugged as the fallback.
-        by_slug = bool(text) and (prefix != FALLBACK_SLUG or text.lower() == FALLBACK_SLUG)
-        if not words and not by_slug:
-            return []
-        # The ids, from the indexes alone: a union, since an OR of the two would have
-        # PostgreSQL read every post to test it.
-        ids = None
-        for word in words:
-            having = TitleWord.objects.filter(starts_with("word", word))
-            ids = having if ids is None else having.filter(post_id__in=ids.values("post_id"))
-        ids = ids.order_by().values("post_id") if ids is not None else None
-        if by_slug:
-            slugs = Post.objects.filter(slug_prefix(prefix)).order_by().values("pk")
-            ids = slugs.union(ids) if ids is not None else slugs
-        typed = text.lower()
-        ranks = [models.When(title_lower=typed, then=0)]
-        if by_slug:
-            ranks.append(models.When(slug=prefix, then=0))
-        ranks.append(models.When(title_lower__startswith=typed, then=1))
-        if by_slug:
-            ranks.append(models.When(slug_prefix(prefix), then=2))
-        rank = models.Case(*ranks, default=3, output_field=models.IntegerField())
-        posts = self.alias(trashed=not_indexed("trashed_at"), title_lower=Lower("title")).filter(
-            pk__in=ids, trashed__isnull=True
-        )
-        if exclude is not None:
-            posts = posts.exclude(pk=exclude)
-        posts = posts.alias(rank=rank).only("pk", "title", "slug", "status")
-        return list(posts.order_by("rank", "title_lower", "pk")[:limit])
+        """Posts (drafts too, not trashed) for `[[` completion, by slug and title words; see
+        `title_words.link_candidates`."""
+        return link_candidates(self, text, limit=limit, exclude=exclude)
 
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
         """The renderer's resolver: one query for all of a body's wikilinks.

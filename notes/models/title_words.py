@@ -13,8 +13,14 @@ import re
 import unicodedata
 
 from django.db import models
+from django.db.models.functions import Lower
+
+from notes.models.lookups import not_indexed, slug_prefix, starts_with
+from notes.slugs import FALLBACK_SLUG, slug_base
 
 WORD_LENGTH = 40
+# `[[` completion looks up this many words of what was typed, at most.
+MAX_QUERY_WORDS = 5
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -60,3 +66,47 @@ def rebuild(post_model=None, word_model=None, batch_size: int = 2000) -> int:
             rows = []
     word_model.objects.bulk_create(rows)
     return count + len(rows)
+
+
+def link_candidates(posts, text: str, *, limit: int, exclude: int | None = None) -> list:
+    """Of `posts` (a Post queryset), those not in the trash whose slug starts as `text` would
+    be slugged, or with a title word starting with each word of `text`, in any order ("diff
+    mod" finds "Denoising Diffusion Models"). The title itself first, then titles starting as
+    typed, then slugs, then the rest, each group by title; drafts too.
+
+    One query. The candidates' ids come from prefixes of the slug's index and of the title
+    words' (a union: an OR of the two would have PostgreSQL read every post to test it); only
+    those are read and ranked, then cut to `limit`.
+    """
+    text = " ".join(text.split())
+    words = fold_words(text)[:MAX_QUERY_WORDS]
+    prefix = slug_base(text, posts.model._meta.get_field("slug").max_length)
+    # A text with nothing a slug could start with is slugged as the fallback.
+    by_slug = bool(text) and (prefix != FALLBACK_SLUG or text.lower() == FALLBACK_SLUG)
+    if not words and not by_slug:
+        return []
+    ids = None
+    for word in words:
+        having = TitleWord.objects.filter(starts_with("word", word))
+        ids = having if ids is None else having.filter(post_id__in=ids.values("post_id"))
+    if ids is not None:
+        ids = ids.order_by().values("post_id")
+    if by_slug:
+        slugs = posts.model.objects.filter(slug_prefix(prefix)).order_by().values("pk")
+        ids = slugs if ids is None else slugs.union(ids)
+    typed = text.lower()
+    ranks = [models.When(title_lower=typed, then=0)]
+    if by_slug:
+        ranks.append(models.When(slug=prefix, then=0))
+    ranks.append(models.When(title_lower__startswith=typed, then=1))
+    if by_slug:
+        ranks.append(models.When(slug_prefix(prefix), then=2))
+    found = posts.alias(
+        trashed=not_indexed("trashed_at"),
+        title_lower=Lower("title"),
+        rank=models.Case(*ranks, default=3, output_field=models.IntegerField()),
+    ).filter(pk__in=ids, trashed__isnull=True)
+    if exclude is not None:
+        found = found.exclude(pk=exclude)
+    found = found.only("pk", "title", "slug", "status").order_by("rank", "title_lower", "pk")
+    return list(found[:limit])
