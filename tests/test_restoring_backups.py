@@ -324,6 +324,13 @@ class TestArchiveChecks:
             restore(truncated, "--force")
         assert state() == before
 
+    def test_the_title_words_completion_reads_are_made_again(self, site, tmp_path):
+        # Rows are loaded past Post.save(), which writes the words of a title.
+        restore(take_backup(tmp_path), "--force")
+        kept = Post.objects.link_candidates("kep", limit=8)
+        assert [p.slug for p in kept] == ["kept"]
+        assert sorted(TitleWord.objects.values_list("word", flat=True)) == ["kept", "second"]
+
     def test_the_allow_list_is_every_content_model_of_kb(self):
         # What belongs to this database alone, or is made again by rendering.
         bookkeeping = {SiteState, RestoreRecord, ApiToken, MathStylesheet, TitleWord}

@@ -9,12 +9,13 @@ import json
 import re
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from notes import citation, services
-from notes.models import AuthorProfile, Post, Series
+from notes.models import AuthorProfile, Post, Series, TitleWord
 from tests.factories import admin_post_form, link, make_draft, make_post, make_tag, make_user
 
 ADD_URL = "/admin/notes/post/add/"
@@ -229,6 +230,13 @@ class TestLinkCompletion:
         assert self.titles(staff_client, "sampl") == []
         assert self.titles(staff_client, "anneal") == ["Annealed dynamics"]
         assert self.titles(staff_client, "langevin") == ["Annealed dynamics"]  # its slug
+
+    def test_reindex_makes_the_title_words_again(self, staff_client):
+        make_post("Denoising diffusion", slug="ddpm")
+        TitleWord.objects.all().delete()  # as after rows loaded in bulk, past Post.save()
+        assert self.titles(staff_client, "diff") == []
+        call_command("reindex", verbosity=0)
+        assert self.titles(staff_client, "diff") == ["Denoising diffusion"]
 
     @pytest.mark.parametrize("rows", [5, 60])
     def test_words_cost_one_query_whatever_the_number_of_posts(
