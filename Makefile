@@ -58,12 +58,13 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python bench/site_bench.py --quick
 
-## bench-parts: rendering, search, import and editor-preview speed, each on its own
+## bench-parts: rendering, search, import, editor-preview and [[ completion speed, each on its own
 bench-parts: $(STAMP)
 	$(BIN)/python bench/render_bench.py --posts 1000
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/import_bench.py --files 1000
 	$(BIN)/python bench/preview_bench.py
+	$(BIN)/python bench/completion_bench.py
 
 ## soak: a few minutes of mixed load on PostgreSQL with faults injected (README, "Reliability")
 soak: $(STAMP)

@@ -27,7 +27,15 @@ from django.test import Client
 from notes import backup
 from notes.backup import media as backup_media
 from notes.exporters import media_names
-from notes.models import ApiToken, MathStylesheet, Post, RestoreRecord, SiteState, Tag
+from notes.models import (
+    ApiToken,
+    MathStylesheet,
+    Post,
+    RestoreRecord,
+    SiteState,
+    Tag,
+    TitleWord,
+)
 from tests.factories import image_bytes, make_post, make_tag, make_user
 
 pytestmark = pytest.mark.django_db
@@ -316,9 +324,16 @@ class TestArchiveChecks:
             restore(truncated, "--force")
         assert state() == before
 
+    def test_the_title_words_completion_reads_are_made_again(self, site, tmp_path):
+        # Rows are loaded past Post.save(), which writes the words of a title.
+        restore(take_backup(tmp_path), "--force")
+        kept = Post.objects.link_candidates("kep", limit=8)
+        assert [p.slug for p in kept] == ["kept"]
+        assert sorted(TitleWord.objects.values_list("word", flat=True)) == ["kept", "second"]
+
     def test_the_allow_list_is_every_content_model_of_kb(self):
         # What belongs to this database alone, or is made again by rendering.
-        bookkeeping = {SiteState, RestoreRecord, ApiToken, MathStylesheet}
+        bookkeeping = {SiteState, RestoreRecord, ApiToken, MathStylesheet, TitleWord}
         content = [m for m in apps.get_app_config("notes").get_models() if m not in bookkeeping]
         assert set(backup.notes_models()) == set(content)
 

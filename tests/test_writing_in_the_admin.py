@@ -9,12 +9,13 @@ import json
 import re
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from notes import citation, services
-from notes.models import AuthorProfile, Post, Series
+from notes.models import AuthorProfile, Post, Series, TitleWord
 from tests.factories import admin_post_form, link, make_draft, make_post, make_tag, make_user
 
 ADD_URL = "/admin/notes/post/add/"
@@ -185,6 +186,84 @@ class TestLinkCompletion:
                 cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
                 plan = " ".join(str(row[-1]) for row in cursor.fetchall())
                 assert "USING INDEX" in plan and "(slug>? AND slug<?)" in plan, plan
+
+    def titles(self, client, text: str, **params) -> list[str]:
+        found = client.get(TARGETS_URL, {"q": text, **params}).json()["results"]
+        return [r["title"] for r in found]
+
+    def test_any_word_of_the_title_as_typed_in_any_order(self, staff_client):
+        make_post("Denoising Diffusion Models", slug="ddpm")
+        make_post("Schrödinger bridges", slug="sb")
+        make_post("Models of memory", slug="memory")
+        assert self.titles(staff_client, "diff mod") == ["Denoising Diffusion Models"]
+        assert self.titles(staff_client, "Mod Diffusion") == ["Denoising Diffusion Models"]
+        assert self.titles(staff_client, "schrod") == ["Schrödinger bridges"]
+        assert self.titles(staff_client, "diff modx") == []
+        assert self.titles(staff_client, "models") == [
+            "Models of memory",  # the title starts so
+            "Denoising Diffusion Models",
+        ]
+
+    def test_the_title_first_then_titles_starting_so_then_slugs_then_words(self, staff_client):
+        make_post("Denoising diffusion", slug="denoising")
+        make_post("Notes on noise", slug="diffusion-notes")
+        make_post("Diffusion models", slug="dm")
+        make_post("Diffusion", slug="d")
+        assert self.titles(staff_client, "diffusion") == [
+            "Diffusion",
+            "Diffusion models",
+            "Notes on noise",
+            "Denoising diffusion",
+        ]
+
+    def test_drafts_are_marked_trashed_posts_absent_and_renames_followed(self, staff_client):
+        make_draft("Score matching, a draft", slug="score-draft")
+        trashed = make_post("Score matching, trashed", slug="old")
+        Post.objects.filter(pk=trashed.pk).update(trashed_at="2026-01-01T00:00:00Z")
+        renamed = make_post("Langevin sampling", slug="langevin")
+        renamed.title = "Annealed dynamics"
+        services.save_post(renamed)
+        data = staff_client.get(TARGETS_URL, {"q": "match sco"}).json()
+        assert data["results"] == [
+            {"title": "Score matching, a draft", "slug": "score-draft", "draft": True}
+        ]
+        assert self.titles(staff_client, "sampl") == []
+        assert self.titles(staff_client, "anneal") == ["Annealed dynamics"]
+        assert self.titles(staff_client, "langevin") == ["Annealed dynamics"]  # its slug
+
+    def test_reindex_makes_the_title_words_again(self, staff_client):
+        make_post("Denoising diffusion", slug="ddpm")
+        TitleWord.objects.all().delete()  # as after rows loaded in bulk, past Post.save()
+        assert self.titles(staff_client, "diff") == []
+        call_command("reindex", verbosity=0)
+        assert self.titles(staff_client, "diff") == ["Denoising diffusion"]
+
+    @pytest.mark.parametrize("rows", [5, 60])
+    def test_words_cost_one_query_whatever_the_number_of_posts(
+        self, staff_client, django_assert_max_num_queries, rows
+    ):
+        for n in range(rows):
+            make_post(f"Denoising diffusion, part {n:03}", slug=f"part-{n:03}")
+        with django_assert_max_num_queries(3):  # the session, the user, the posts
+            results = staff_client.get(TARGETS_URL, {"q": "diff part"}).json()["results"]
+        assert len(results) == min(rows, 8)
+
+    def test_the_words_are_read_from_their_index(self, staff_client):
+        make_post("Denoising diffusion models", slug="ddpm")
+        with CaptureQueriesContext(connection) as queries:
+            staff_client.get(TARGETS_URL, {"q": "diff"})
+        sql = next(q["sql"] for q in queries.captured_queries if "notes_titleword" in q["sql"])
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute(f"EXPLAIN {sql}")
+                plan = " ".join(row[0] for row in cursor.fetchall())
+                assert "~>=~ 'diff'" in plan and "notes_titleword_word" in plan, plan
+            else:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+                plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+                assert "INDEX notes_titleword_word" in plan and "(word>? AND word<?)" in plan
+                assert "SCAN" not in plan, plan
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ EDITOR_SCRIPTS = [
     "js/editor/complete.js",
     "js/editor/images.js",
     "js/editor/actions.js",
+    "js/editor/save.js",
 ]
 
 

@@ -143,6 +143,8 @@ class PostAdmin(admin.ModelAdmin):
         if new_tags:
             post.tags.add(*new_tags)
         services.after_post_saved(post, user=request.user)
+        if writing.saves_in_place(request):
+            request.kb_rows_gone = writing.rows_gone(formsets)
         if post.broken_wikilink_list:
             self.message_user(
                 request,
@@ -159,6 +161,10 @@ class PostAdmin(admin.ModelAdmin):
             )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and writing.saves_in_place(request):
+            # Reached on a POST only when the form or an inline did not validate.
+            formsets = [inline.formset for inline in context["inline_admin_formsets"]]
+            return writing.not_saved_in_place(request, context["adminform"].form, formsets)
         context.update(writing.editor_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -166,6 +172,14 @@ class PostAdmin(admin.ModelAdmin):
         return self._after_save(request, obj) or super().response_add(request, obj)
 
     def response_change(self, request, obj):
+        # Ctrl+S: saved like "Update" (the same form, save_model, save_related, services),
+        # answered in JSON so the author stays on the page.
+        if writing.saves_in_place(request) and "_continue" in request.POST:
+            reload = getattr(request, "kb_rows_gone", False)
+            if reload:
+                # The page's rows name deleted ones and can't be sent again: a fresh page.
+                self.message_user(request, writing.saved_message(obj), messages.SUCCESS)
+            return writing.saved_in_place(request, obj, reload=reload)
         return self._after_save(request, obj) or super().response_change(request, obj)
 
     def _after_save(self, request, post: Post):

@@ -51,7 +51,7 @@ from notes.backup.archive import (
 )
 from notes.backup.media import MEDIA_DIR
 from notes.exporters import media_names
-from notes.models import Post, RestoreRecord, Tag
+from notes.models import Post, RestoreRecord, Tag, title_words
 from notes.text import clean_text_fields
 
 __all__ = [
@@ -231,7 +231,9 @@ def _check_row(row: models.Model) -> None:
 
 
 def _render_again() -> None:
-    """Stored HTML came from the file, so it is thrown away and made again from the Markdown."""
+    """Stored HTML came from the file, so it is thrown away and made again from the Markdown;
+    the rows were loaded raw, past `Post.save()`, so their title words are made here too."""
+    title_words.rebuild()
     for tag in Tag.objects.all():
         tag.save()
     for post in Post._base_manager.order_by("pk").iterator(chunk_size=200):

@@ -37,8 +37,8 @@ DATA = "data.json"
 # A model added to kb is backed up once it is added here, and the test of this list says so.
 # In the order rows can be loaded (what a row points at comes first). Not here, on purpose:
 # the site state and restore records (bookkeeping of this database), API tokens (secrets of
-# this site's accounts, never carried to another) and formula stylesheets (made again by
-# rendering every post).
+# this site's accounts, never carried to another), formula stylesheets (made again by
+# rendering every post) and title words (made again from the titles).
 CONTENT_MODELS: list[type[models.Model]] = [
     SiteSettings,
     AuthorProfile,

@@ -18,6 +18,7 @@ from notes.models.posts import (
 from notes.models.redirects import Redirect
 from notes.models.references import Reference, ReferenceQuerySet
 from notes.models.site import RestoreRecord, SiteSettings, SiteState
+from notes.models.title_words import TitleWord
 from notes.models.tokens import ApiToken
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SiteSettings",
     "SiteState",
     "Tag",
+    "TitleWord",
     "UpdateNote",
     "display_name_of",
     "id_list",

@@ -18,13 +18,19 @@ def id_list(ids: Iterable[int]) -> RawSQL:
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
 
 
-def slug_prefix(prefix: str) -> models.Q:
-    """Slugs starting with `prefix`, in a form each engine answers from the slug's index:
-    PostgreSQL's LIKE uses the `_like` (pattern_ops) index Django makes for a unique slug;
-    SQLite's LIKE ignores case and so no index, but its binary order makes a range exact."""
+def starts_with(field: str, prefix: str) -> models.Q:
+    """Values of the indexed text column `field` starting with `prefix`, in a form each engine
+    answers from the column's index: PostgreSQL's LIKE uses the `_like` (pattern_ops) index
+    Django makes for a unique or db_index text column; SQLite's LIKE ignores case and so no
+    index, but its binary order makes a range exact."""
     if connection.vendor == "postgresql":
-        return models.Q(slug__startswith=prefix)
-    return models.Q(slug__gte=prefix, slug__lt=prefix + "\U0010ffff")
+        return models.Q(**{f"{field}__startswith": prefix})
+    return models.Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+
+
+def slug_prefix(prefix: str) -> models.Q:
+    """Slugs starting with `prefix`, from the slug's index (see `starts_with`)."""
+    return starts_with("slug", prefix)
 
 
 def not_indexed(field: str) -> models.Func:

@@ -15,14 +15,14 @@ from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
 from notes.models.authors import display_name_of
-from notes.models.lookups import not_indexed, slug_prefix
 from notes.models.math import MathStylesheet
 from notes.models.references import Reference
 from notes.models.site import SiteSettings
+from notes.models.title_words import index_title, link_candidates
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
 from notes.rendering.results import EmbedSource
 from notes.rendering.typesetting import mathml_only
-from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
+from notes.slugs import unique_slug
 from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
@@ -69,21 +69,9 @@ class PostQuerySet(models.QuerySet):
         return self.published()
 
     def link_candidates(self, text: str, *, limit: int, exclude: int | None = None) -> list[Post]:
-        """Posts (drafts too) whose slug starts as `text` would be slugged, for `[[` completion.
-
-        A prefix of the slug's index, then a limit: never a scan, however many posts there are.
-        """
-        if not text.strip():
-            return []
-        prefix = slug_base(text, 120)
-        if prefix == FALLBACK_SLUG and text.strip().lower() != FALLBACK_SLUG:
-            return []  # nothing in `text` a slug could start with
-        posts = self.alias(trashed=not_indexed("trashed_at")).filter(
-            slug_prefix(prefix), trashed__isnull=True
-        )
-        if exclude is not None:
-            posts = posts.exclude(pk=exclude)
-        return list(posts.only("pk", "title", "slug", "status").order_by("slug")[:limit])
+        """Posts (drafts too, not trashed) for `[[` completion, by slug and title words; see
+        `title_words.link_candidates`."""
+        return link_candidates(self, text, limit=limit, exclude=exclude)
 
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
         """The renderer's resolver: one query for all of a body's wikilinks.
@@ -346,9 +334,13 @@ class Post(models.Model):
         self.fill_defaults()
         self.render()
         MathStylesheet.keep(self.math_css)
-        if not self._state.adding:
+        adding = self._state.adding
+        if not adding:
             self.version += 1
         super().save(*args, **kwargs)
+        if self.title != getattr(self, "indexed_title", None):
+            index_title(self, adding=adding)
+            self.indexed_title = self.title
 
     def get_absolute_url(self) -> str:
         return reverse("notes:post-detail", kwargs={"slug": self.slug})
@@ -359,6 +351,7 @@ class Post(models.Model):
         # What wikilinks elsewhere may still say, so a rename can carry them along.
         post.saved_names = (post.__dict__.get("slug"), post.__dict__.get("title"))
         post.saved_status = post.__dict__.get("status")
+        post.indexed_title = post.__dict__.get("title")  # its title words (see title_words)
         return post
 
     def clean(self) -> None:

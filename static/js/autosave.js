@@ -143,6 +143,12 @@
       window.clearTimeout(timer);
       remember(true);
     });
+    // Ctrl+S saved the form without leaving the page (js/editor/save.js): the copy is done
+    // with; typing again keeps a new one.
+    form.addEventListener("kb:saved", function () {
+      window.clearTimeout(timer);
+      store.removeItem(key);
+    });
   }
 
   // After a save the admin's message names the post that was saved.

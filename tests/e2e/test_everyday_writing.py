@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from notes import services
 from notes.models import Post, Tag
 from tests.e2e.helpers import log_in, make_admin, wait_until
 from tests.factories import make_post
@@ -231,30 +230,6 @@ def test_below_1000_pixels_write_and_preview_take_turns(new_context, author):
     assert page.locator("#id_body").is_hidden()
     page.click("button.kb-show-source")
     assert page.locator("#id_body").is_visible()
-
-
-def test_ctrl_s_over_someone_elses_save_shows_the_conflict(page, author):
-    post = make_post("Shared", body="The first words.", author=author)
-    log_in(page)
-    page.goto(f"/admin/notes/post/{post.pk}/change/")
-    # Someone else saves in between.
-    post.body = "Their words."
-    services.save_post(post)
-    page.locator("#id_body").press("End")
-    page.keyboard.type(" My words.")
-    assert page.locator(".kb-save-state").inner_text() == "Unsaved changes"
-    page.keyboard.press("Control+s")
-    page.locator("#edit-conflict").wait_for()
-    assert "someone else saved" in page.locator(".kb-save-state").inner_text()
-    assert "saved elsewhere" in page.locator(".errorlist.nonfield").inner_text()
-    post.refresh_from_db()
-    assert post.body == "Their words."
-    # Saving again, having seen the difference, is deliberate.
-    page.keyboard.press("Control+s")
-    page.wait_for_load_state("load")
-    page.locator(".messagelist .success").wait_for()
-    post.refresh_from_db()
-    assert post.body == "The first words. My words."
 
 
 def test_one_tag_field_completes_existing_tags_and_creates_new_ones(page, author):

@@ -1,7 +1,8 @@
 /*
  * The action bar: Publish asks first for a draft, Schedule… takes the author to the date,
- * and a save (the button or Ctrl+S) brings the author back to where they were typing, with the
- * bar saying "Saved", "Unsaved changes" or that someone else saved in between.
+ * and a save by a button (or Ctrl+S on a new post; see save.js) brings the author back to where
+ * they were typing, with the bar saying "Saved", "Unsaved changes" or that someone else saved
+ * in between.
  */
 (function () {
   "use strict";
@@ -18,20 +19,17 @@
 
   window.kbEditor.ready(function (editor) {
     var textarea = editor.textarea;
-    var state = editor.saveState;
+    var say = editor.say;
     var sessions = store();
-    var conflict = document.getElementById("edit-conflict");
     var failed = document.querySelector(".errornote");
     var saved = document.querySelector(".messagelist .success");
 
-    function say(text, kind) {
-      if (state) {
-        state.textContent = text;
-        state.className = "kb-save-state" + (kind ? " is-" + kind : "");
-      }
+    // Looked up each time: a save in place (save.js) adds or removes them.
+    function unresolved() {
+      return document.getElementById("edit-conflict") || document.querySelector(".errornote");
     }
 
-    if (conflict) {
+    if (document.getElementById("edit-conflict")) {
       say("Not saved: someone else saved this post after you opened it (see below).", "error");
     } else if (failed) {
       say("Not saved: see the errors below.", "error");
@@ -40,7 +38,7 @@
     }
 
     editor.form.addEventListener("input", function () {
-      if (!conflict && !failed) {
+      if (!unresolved()) {
         say("Unsaved changes", "dirty");
       }
     });
@@ -66,9 +64,8 @@
       });
     }
 
-    // After any save the page reloads; come back to the same place in the text.
-    editor.form.addEventListener("submit", function () {
-      say("Saving…", "busy");
+    // After a save as a page the page reloads; come back to the same place in the text.
+    editor.remember = function () {
       if (sessions) {
         sessions.setItem(
           RESUME,
@@ -81,6 +78,10 @@
           })
         );
       }
+    };
+    editor.form.addEventListener("submit", function () {
+      say("Saving…", "busy");
+      editor.remember();
     });
 
     var resume = null;

@@ -1,7 +1,8 @@
 /*
- * `[[` completion: after `[[` and a letter or two, a list of posts whose address starts so
- * (drafts marked) opens under the caret; the arrow keys choose, Enter or Tab inserts
- * `[[slug|Title]]`, Escape closes. The list comes from a staff-only JSON endpoint.
+ * `[[` completion: after `[[` and a letter or two, a list of posts whose address starts so,
+ * or whose title has words starting with those typed ("[[diff mod"), drafts marked, opens
+ * under the caret; the arrow keys choose, Enter or Tab inserts `[[slug|Title]]`, Escape
+ * closes. The list comes from a staff-only JSON endpoint, which ranks it.
  */
 (function () {
   "use strict";

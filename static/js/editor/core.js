@@ -142,6 +142,13 @@
         setStatus(statusLine, message, kind);
         statusLine.setAttribute("role", kind === "error" ? "alert" : "status");
       },
+      // The action bar's word on saving: "Saved 12:04", "Unsaved changes", "Not saved: …".
+      say: function (message, kind) {
+        if (editor.saveState) {
+          editor.saveState.textContent = message;
+          editor.saveState.className = "kb-save-state" + (kind ? " is-" + kind : "");
+        }
+      },
     };
     waiting.forEach(function (callback) {
       callback(editor);

@@ -1,7 +1,8 @@
 /*
- * Keys anywhere on the editor's page: Ctrl/Cmd+S and Ctrl/Cmd+Enter. Keys in the source: Enter continues a list, Tab and Shift+Tab indent or outdent list items
- * (elsewhere Tab leaves the field, as it should), Ctrl/Cmd+S saves and stays, Ctrl/Cmd+Enter
- * publishes, Ctrl/Cmd+K makes a link of the selection.
+ * Keys anywhere on the editor's page: Ctrl/Cmd+S saves and stays (in place, see save.js),
+ * Ctrl/Cmd+Enter publishes. Keys in the source: Enter continues a list, Tab and Shift+Tab
+ * indent or outdent list items (elsewhere Tab leaves the field, as it should), Ctrl/Cmd+K
+ * makes a link of the selection.
  */
 (function () {
   "use strict";
@@ -94,7 +95,11 @@
       var key = event.key.toLowerCase();
       if (key === "s" && !event.shiftKey) {
         event.preventDefault();
-        click(".kb-save");
+        if (editor.save) {
+          editor.save();
+        } else {
+          click(".kb-save");
+        }
       } else if (key === "enter") {
         event.preventDefault();
         click(".kb-publish") || click(".kb-save");
