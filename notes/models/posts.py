@@ -26,6 +26,8 @@ from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
 from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
+MAX_ALIASES = 20
+MAX_ALIAS_CHARS = 200  # as long as a title
 
 # The posts an import is about to write, by slug and lower-cased title: a wikilink to one of
 # them resolves to where it will be, so no post is stored with a broken link and rendered again
@@ -33,6 +35,34 @@ MAX_BODY_CHARS = 250_000
 COMING_POSTS: ContextVar[Mapping[str, WikiTarget] | None] = ContextVar(
     "kb_coming_posts", default=None
 )
+
+
+# A wikilink ends at "]", "|" or "#", so a name holding one could never be linked to.
+_UNLINKABLE = set("[]|#")
+
+
+def alias_list(text: str) -> list[str]:
+    """Aliases as kb keeps them: one a line (not split at commas, which a name may hold),
+    trimmed, blank and repeated ones (ignoring case) dropped."""
+    found: dict[str, str] = {}
+    for raw in text.splitlines():
+        alias = " ".join(raw.split())
+        if alias:
+            found.setdefault(alias.lower(), alias)
+    return list(found.values())
+
+
+def alias_problem(text: str) -> str:
+    """What is wrong with these aliases, in words for the author; "" if nothing."""
+    aliases = alias_list(text)
+    if len(aliases) > MAX_ALIASES:
+        return f"A post has at most {MAX_ALIASES} aliases; this one has {len(aliases)}."
+    for alias in aliases:
+        if len(alias) > MAX_ALIAS_CHARS:
+            return f"“{alias[:40]}…” is longer than {MAX_ALIAS_CHARS} characters."
+        if set(alias) & _UNLINKABLE:
+            return f"“{alias}” holds one of [ ] | #, which a wikilink cannot name."
+    return ""
 
 
 class PostQuerySet(models.QuerySet):
@@ -111,6 +141,9 @@ class PostQuerySet(models.QuerySet):
         }
 
     def _by_name(self, targets: Sequence[str], fields: Sequence[str], among=None) -> dict:
+        """Posts by slug, else by title, else by alias (ignoring case): two queries at most,
+        the second only for names the first left unanswered and only among posts with aliases.
+        """
         wanted = [t for t in targets if t]
         if not wanted:
             return {}
@@ -131,7 +164,26 @@ class PostQuerySet(models.QuerySet):
             post = by_slug.get(target) or by_title.get(target.lower())
             if post is not None:
                 found[target] = post
+        unanswered = [t for t in wanted if t not in found]
+        if unanswered:
+            found.update(self._by_alias(unanswered, fields, among))
         return found
+
+    def _by_alias(self, wanted: Sequence[str], fields: Sequence[str], among) -> dict:
+        # Aliases are lines of one text field, so no index finds one: read every post's
+        # aliases (short, and only rows that have some), match whole lines ignoring case here,
+        # then fetch the posts matched. A LIKE a name would cost a scan per name instead.
+        names = {t.lower() for t in wanted}
+        owner: dict[str, int] = {}
+        rows = among.exclude(aliases="").order_by("pk").values_list("pk", "aliases")
+        for pk, aliases in rows:
+            for alias in aliases.splitlines():
+                if alias.lower() in names:
+                    owner.setdefault(alias.lower(), pk)  # the oldest post wins a tie
+        if not owner:
+            return {}
+        posts = {p.pk: p for p in among.filter(pk__in=set(owner.values())).only(*fields)}
+        return {t: posts[owner[t.lower()]] for t in wanted if owner.get(t.lower()) in posts}
 
 
 class Series(models.Model):
@@ -212,6 +264,12 @@ class Post(models.Model):
         error_messages={
             "unique": "Another post already has this address; choose a different slug.",
         },
+    )
+    aliases = models.TextField(
+        blank=True,
+        max_length=MAX_ALIASES * (MAX_ALIAS_CHARS + 1),
+        help_text="Other names a [[wikilink]] may call this post by, one a line "
+        "(Obsidian's aliases:).",
     )
     summary = models.TextField(
         blank=True,
@@ -359,6 +417,8 @@ class Post(models.Model):
         # What wikilinks elsewhere may still say, so a rename can carry them along.
         post.saved_names = (post.__dict__.get("slug"), post.__dict__.get("title"))
         post.saved_status = post.__dict__.get("status")
+        post.saved_aliases = post.__dict__.get("aliases")
+        post.saved_updated_at = post.__dict__.get("updated_at")
         return post
 
     def clean(self) -> None:
@@ -370,6 +430,9 @@ class Post(models.Model):
             check_renderable(self.body)
         except MarkdownTooLarge as exc:
             errors["body"] = str(exc)
+        problem = alias_problem(self.aliases)
+        if problem:
+            errors["aliases"] = problem
         taken = self._series_part_taken_by()
         if taken is not None:
             errors["series_order"] = (
@@ -388,6 +451,7 @@ class Post(models.Model):
     def fill_defaults(self) -> None:
         """Derive what the author may leave blank: the slug, and the date of a first publish."""
         self.title = self.title.strip()
+        self.aliases = "\n".join(alias_list(self.aliases))
         if not self.slug and self.title:
             self.slug = unique_slug(
                 self.title,
@@ -404,6 +468,15 @@ class Post(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line for line in self.aliases.splitlines() if line]
+
+    @property
+    def names(self) -> list[str]:
+        """What a wikilink or an embed may call the post: its slug, title and aliases."""
+        return [name for name in (self.slug, self.title, *self.alias_list) if name]
 
     @property
     def author_name(self) -> str:
