@@ -106,6 +106,15 @@ class TestWhenItsTimeComes:
         assert SECRET in reader_sees(client, middle)[0]
         assert SECRET in reader_sees(client, outer)[0]
 
+    def test_an_embed_naming_it_by_an_alias_fills_in_too(self, client, clock, scheduled):
+        Post.objects.filter(pk=scheduled.pk).update(aliases="Results of the week")
+        host = make_post("Weekly notes", body="![[results of the week]]")
+        assert SECRET not in reader_sees(client, host)[0]
+
+        clock.go(hours=2)
+
+        assert SECRET in reader_sees(client, host)[0]
+
     def test_a_change_after_its_time_but_before_any_reader_still_fills_it_in(
         self, client, clock, scheduled
     ):

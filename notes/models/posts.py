@@ -118,13 +118,15 @@ class PostQuerySet(models.QuerySet):
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
         """The renderer's resolver: one query for all of a body's wikilinks.
 
-        Only published posts resolve (by slug, or by title ignoring case), so a draft's title
+        Only published posts resolve (by slug, or by title or alias ignoring case; a link by
+        alias shows the alias, as Obsidian does), so a draft's title
         never appears in public HTML; when the draft is published, the posts naming it are
         re-rendered (see `notes.links.posts_linking_to`).
         """
+        found = self._by_name(targets, ("pk", "slug", "title", "aliases"))
         return {
-            target: WikiTarget(title=post.title, url=post.get_absolute_url(), pk=post.pk)
-            for target, post in self._by_name(targets, ("pk", "slug", "title")).items()
+            target: WikiTarget(title=post.name_for(target), url=post.get_absolute_url(), pk=post.pk)
+            for target, post in found.items()
         }
 
     def resolve_embeds(self, targets: Sequence[str]) -> dict[str, EmbedSource]:
@@ -477,6 +479,15 @@ class Post(models.Model):
     def names(self) -> list[str]:
         """What a wikilink or an embed may call the post: its slug, title and aliases."""
         return [name for name in (self.slug, self.title, *self.alias_list) if name]
+
+    def name_for(self, target: str) -> str:
+        """What an unlabelled [[target]] that found this post shows: the alias it named, or
+        the title."""
+        if target != self.slug and target.lower() != self.title.lower():
+            for alias in self.alias_list:
+                if alias.lower() == target.lower():
+                    return alias
+        return self.title
 
     @property
     def author_name(self) -> str:
