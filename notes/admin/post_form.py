@@ -9,7 +9,7 @@ from django.contrib import admin
 from notes import revisions, services
 from notes.admin.editor import EditorWidget, TagsField
 from notes.models import Post
-from notes.models.posts import alias_list
+from notes.models.aliases import alias_list
 
 # What the action bar's buttons ask for, besides saving (see submit_line.html).
 PUBLISH, UNPUBLISH = "_publish", "_unpublish"

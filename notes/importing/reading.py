@@ -17,7 +17,7 @@ from notes.importing.sites import FOLDER, HUGO, JEKYLL, OBSIDIAN, Site
 from notes.importing.tags import tags
 from notes.importing.translation import Translation, note_inert_html, tidy
 from notes.models import MAX_BODY_CHARS
-from notes.models.posts import MAX_ALIASES, alias_list, alias_problem
+from notes.models.aliases import MAX_ALIASES, alias_list, alias_problem
 from notes.rendering import MAX_SQUARE_BRACKETS, render_markdown
 from notes.slugs import slug_base
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
+from notes.models.aliases import MAX_ALIAS_CHARS, MAX_ALIASES, alias_list, alias_problem
 from notes.models.authors import display_name_of
 from notes.models.lookups import not_indexed, slug_prefix
 from notes.models.math import MathStylesheet
@@ -26,8 +27,6 @@ from notes.slugs import FALLBACK_SLUG, slug_base, unique_slug
 from notes.text import clean_text_fields
 
 MAX_BODY_CHARS = 250_000
-MAX_ALIASES = 20
-MAX_ALIAS_CHARS = 200  # as long as a title
 
 # The posts an import is about to write, by slug and lower-cased title: a wikilink to one of
 # them resolves to where it will be, so no post is stored with a broken link and rendered again
@@ -35,34 +34,6 @@ MAX_ALIAS_CHARS = 200  # as long as a title
 COMING_POSTS: ContextVar[Mapping[str, WikiTarget] | None] = ContextVar(
     "kb_coming_posts", default=None
 )
-
-
-# A wikilink ends at "]", "|" or "#", so a name holding one could never be linked to.
-_UNLINKABLE = set("[]|#")
-
-
-def alias_list(text: str) -> list[str]:
-    """Aliases as kb keeps them: one a line (not split at commas, which a name may hold),
-    trimmed, blank and repeated ones (ignoring case) dropped."""
-    found: dict[str, str] = {}
-    for raw in text.splitlines():
-        alias = " ".join(raw.split())
-        if alias:
-            found.setdefault(alias.lower(), alias)
-    return list(found.values())
-
-
-def alias_problem(text: str) -> str:
-    """What is wrong with these aliases, in words for the author; "" if nothing."""
-    aliases = alias_list(text)
-    if len(aliases) > MAX_ALIASES:
-        return f"A post has at most {MAX_ALIASES} aliases; this one has {len(aliases)}."
-    for alias in aliases:
-        if len(alias) > MAX_ALIAS_CHARS:
-            return f"“{alias[:40]}…” is longer than {MAX_ALIAS_CHARS} characters."
-        if set(alias) & _UNLINKABLE:
-            return f"“{alias}” holds one of [ ] | #, which a wikilink cannot name."
-    return ""
 
 
 class PostQuerySet(models.QuerySet):
@@ -116,12 +87,13 @@ class PostQuerySet(models.QuerySet):
         return list(posts.only("pk", "title", "slug", "status").order_by("slug")[:limit])
 
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
-        """The renderer's resolver: one query for all of a body's wikilinks.
+        """The renderer's resolver: one query for all of a body's wikilinks (three when some
+        name no slug or title, and so may be aliases).
 
         Only published posts resolve (by slug, or by title or alias ignoring case; a link by
-        alias shows the alias, as Obsidian does), so a draft's title
-        never appears in public HTML; when the draft is published, the posts naming it are
-        re-rendered (see `notes.links.posts_linking_to`).
+        alias shows the alias, as Obsidian does), so a draft's title never appears in public
+        HTML; when the draft is published, the posts naming it are re-rendered (see
+        `notes.links.posts_linking_to`).
         """
         found = self._by_name(targets, ("pk", "slug", "title", "aliases"))
         return {
