@@ -42,6 +42,8 @@ class ExportReport:
 
 def post_front_matter(post: Post) -> dict[str, Any]:
     meta: dict[str, Any] = {"title": post.title, "slug": post.slug}
+    if post.alias_list:
+        meta["aliases"] = post.alias_list  # as Obsidian writes them, so both read them back
     if post.published_at is not None:
         meta["date"] = timezone.localtime(post.published_at)
     meta["lastmod"] = timezone.localtime(post.updated_at)

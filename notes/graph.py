@@ -15,9 +15,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
+from scipy import ndimage, sparse
+from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
 from notes.models import Link, Post, Tag, id_list
 
@@ -29,12 +32,17 @@ LABELLED = 25  # the most linked posts carry their title on the whole graph
 LOCAL_LABELLED = 10
 COLOURS = 8  # classes g-c0 … g-c7 in connections.css; a tag's is fixed by its id
 # networkx's force layout costs about n² per round: 50 rounds of 400 posts take ~1 s. Past
-# that it starts from the spectral layout (an eigenvector problem on the sparse graph, 1.6 s
-# for 10,000 posts) and gets as many rounds as that budget buys; past SPECTRAL_ONLY, none
-# (one round of 10,000 posts alone takes ~10 s). See README, "Performance".
+# that the layout starts from the spectral one (an eigenvector problem on the sparse graph,
+# ~1.5 s for 10,000 posts), which puts the graph's large-scale shape right but crowds most
+# posts into a thin ring or one spot, and then spreads them (`_spread`): the same pulls along
+# the links, but pushes from the density of posts on a grid rather than from every other
+# post, so a round costs n + links rather than n². See README, "Performance".
 FORCE_LIMIT = 400
 FORCE_ROUNDS = 50
-SPECTRAL_ONLY = 3000
+SPREAD_ROUNDS = 60
+SPREAD_GRID = 128  # cells a side
+SPREAD_PUSH = 10.0  # how hard crowding pushes, against the links' pull
+SPREAD_GRAVITY = 0.05  # keeps unlinked posts near the rest rather than along the edges
 CACHE_SECONDS = 7 * 24 * 3600
 
 
@@ -198,20 +206,81 @@ def layout(
     """Positions inside a `size` square, with a margin for labels; the same for the same graph."""
     if not ids:
         return {}
-    graph = nx.Graph()
-    graph.add_nodes_from(ids)
-    graph.add_edges_from(edges)
     count = len(ids)
     if count == 1:
         raw = {ids[0]: (0.0, 0.0)}
     elif count <= FORCE_LIMIT:
+        graph = nx.Graph()
+        graph.add_nodes_from(ids)
+        graph.add_edges_from(edges)
         raw = nx.spring_layout(graph, seed=SEED, iterations=FORCE_ROUNDS, method="force")
     else:
-        raw = nx.spectral_layout(graph)
-        rounds = FORCE_ROUNDS * FORCE_LIMIT**2 // count**2
-        if count <= SPECTRAL_ONLY and rounds:
-            raw = nx.spring_layout(graph, pos=raw, seed=SEED, iterations=rounds, method="force")
+        index = {pk: i for i, pk in enumerate(ids)}
+        pairs = np.array([(index[s], index[t]) for s, t in edges], dtype=np.intp).reshape(-1, 2)
+        raw = dict(zip(ids, _spread(pairs, _spectral(count, pairs)), strict=True))
     return _fit(raw, size)
+
+
+def _spectral(count: int, pairs: np.ndarray) -> np.ndarray:
+    """networkx's sparse spectral layout (the Laplacian's two smallest non-zero eigenvectors),
+    with ARPACK started from a fixed vector rather than a random one, and each axis's sign
+    fixed, so the same graph is drawn the same way every time."""
+    if not len(pairs):
+        return np.random.default_rng(SEED).random((count, 2))
+    ones = np.ones(2 * len(pairs))
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    adjacency = sparse.csr_array((ones, (rows, cols)), shape=(count, count))
+    adjacency.data[:] = 1.0  # a link both ways is one edge, as in networkx's Graph
+    laplacian = sparse.diags_array(adjacency.sum(axis=1)) - adjacency
+    start = np.random.default_rng(SEED).random(count)
+    ncv = max(7, int(math.sqrt(count)))
+    try:
+        values, vectors = eigsh(laplacian, 3, which="SM", ncv=ncv, v0=start)
+    except ArpackNoConvergence:  # rare; the spreading then does all the work
+        return np.random.default_rng(SEED).random((count, 2))
+    pos = vectors[:, np.argsort(values)[1:3]]
+    return pos * np.sign(pos[np.abs(pos).argmax(axis=0), [0, 1]])
+
+
+def _spread(pairs: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Fruchterman-Reingold rounds from `start` (n by 2) with the repulsion taken from a
+    smoothed grid of how many posts each cell holds (a particle-mesh approximation), and a
+    little gravity; deterministic, like the rest of the layout."""
+    count = len(start)
+    sources, targets = pairs[:, 0], pairs[:, 1]
+    pos = start - start.min(axis=0)
+    pos /= pos.max() or 1.0
+    # Posts the spectral layout put on the same spot need telling apart.
+    pos += np.random.default_rng(SEED).normal(0, 1e-3, pos.shape)
+    spacing = 1 / math.sqrt(count)  # the ideal distance between posts
+    push = SPREAD_PUSH * (spacing * SPREAD_GRID) ** 2
+    step = 0.1
+    for _ in range(SPREAD_ROUNDS):
+        low = pos.min(axis=0)
+        pos = (pos - low) / ((pos.max(axis=0) - low).max() or 1.0)
+        pull = pos[targets] - pos[sources]
+        pull *= np.sqrt((pull * pull).sum(axis=1))[:, None] / spacing
+        moves = np.stack(
+            [
+                np.bincount(sources, pull[:, axis], count)
+                - np.bincount(targets, pull[:, axis], count)
+                for axis in (0, 1)
+            ],
+            axis=1,
+        ).astype(float)  # bincount of no links at all counts in integers
+        cells = np.minimum((pos * SPREAD_GRID).astype(np.intp), SPREAD_GRID - 1)
+        crowd = np.zeros((SPREAD_GRID, SPREAD_GRID))
+        np.add.at(crowd, (cells[:, 0], cells[:, 1]), 1.0)
+        slope_x, slope_y = np.gradient(ndimage.gaussian_filter(crowd, sigma=2.0))
+        moves -= push * np.stack(
+            [slope_x[cells[:, 0], cells[:, 1]], slope_y[cells[:, 0], cells[:, 1]]], axis=1
+        )
+        moves -= SPREAD_GRAVITY * (pos - pos.mean(axis=0))
+        length = np.sqrt((moves * moves).sum(axis=1)) + 1e-12
+        pos += moves * (np.minimum(length, step) / length)[:, None]
+        step *= 0.95  # cooling, so it settles
+    return pos
 
 
 def _fit(raw, size: int) -> dict[int, tuple[float, float]]:

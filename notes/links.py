@@ -46,15 +46,15 @@ def posts_embedding(post_ids: Iterable[int]) -> set[int]:
 def posts_linking_to(post: Post, *, may_mend_broken: bool = True) -> list[Post]:
     """Posts whose stored HTML may be stale because `post` was created, renamed, published,
     unpublished or is about to be deleted: those whose wikilinks resolved to it, and (when
-    `may_mend_broken`) those with a broken wikilink naming its slug or title. Re-rendering an
-    extra one is harmless.
+    `may_mend_broken`) those with a broken wikilink naming its slug, title or an alias.
+    Re-rendering an extra one is harmless.
 
     Two narrow queries rather than one OR across a join: this runs on every save, and an import
     of thousands of notes must not scan posts times links each time."""
     ids = set(
         Link.objects.filter(target=post, from_wikilink=True).values_list("source_id", flat=True)
     )
-    names = {post.slug.lower(), post.title.lower()} - {""}
+    names = {name.lower() for name in post.names}
     if names and may_mend_broken:
         mentions = Q()
         for name in names:

@@ -40,7 +40,13 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     if old_slug and old_slug != post.slug:
         redirects.record_rename(post, old_slug)
     # Only a new post, a new name or a change of status can mend another post's broken wikilink.
-    may_mend = bool(renamed) or getattr(post, "saved_status", None) != post.status
+    # (An alias is a name too: a new one can mend a link, a dropped one is followed by its Link.)
+    may_mend = (
+        bool(renamed)
+        or getattr(post, "saved_status", None) != post.status
+        or getattr(post, "saved_aliases", None) != post.aliases
+        or _came_out_since_last_save(post)
+    )
     touched = {post.pk}
     for other in links.posts_linking_to(post, may_mend_broken=may_mend):
         touched.add(other.pk)
@@ -56,7 +62,16 @@ def after_post_saved(post: Post, *, user=None, note: str = "") -> None:
     rerender_embedding(touched)
     post.saved_names = (post.slug, post.title)
     post.saved_status = post.status
+    post.saved_aliases = post.aliases
+    post.saved_updated_at = post.updated_at
     revisions.capture(post, user=user, note=note)
+
+
+def _came_out_since_last_save(post: Post) -> bool:
+    """A scheduled post whose time came before this save: the posts embedding it may still
+    say it is missing, if no reader has come by since (notes/scheduling.py)."""
+    before = getattr(post, "saved_updated_at", None)
+    return bool(before and post.is_published and post.published_at > before)
 
 
 def rerender_embedding(changed: set[int]) -> None:

@@ -19,12 +19,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Min
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Count, Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from notes import scheduling
 from notes.models import (
     AuthorProfile,
     Link,
@@ -94,27 +95,79 @@ def current() -> State:
     """The token and time of the last change, counting a scheduled post whose time has come.
 
     One query, except for the first reader after a change (or after a scheduled post goes
-    live), which looks up when the next scheduled post is due.
+    live), which looks up when the next scheduled post is due, and whether one came out
+    unseen; then the embeds of such a post are filled in (`_catch_up`).
     """
     row = _read()
     if row is None:
         mark_changed()
         return current()
-    token, changed_at, schedule_known, next_at = row
+    token, changed_at, schedule_known, next_at, checked_at = row
     now = timezone.now()
     if schedule_known and (next_at is None or next_at > now):
         return State(token, changed_at)
 
-    fields = {"schedule_known": True, "next_publication_at": _next_publication(now)}
-    if schedule_known:
-        # A scheduled post went live at next_at: to the reader, that is when the site changed.
-        fields.update(token=_new_token(), changed_at=next_at)
+    since = (checked_at or changed_at) - scheduling.SLACK
+    upcoming, came_out = _schedule(now, since)
+    if schedule_known or came_out:
+        caught_up = _catch_up(token, now, since)
+        return caught_up if caught_up is not None else current()
+    fields = {"schedule_known": True, "next_publication_at": upcoming, "due_checked_at": now}
     # Conditional, so a write committed meanwhile (a new token) is never overwritten.
     SiteState.objects.filter(pk=ROW, token=token).update(**fields)
-    return State(fields.get("token", token), fields.get("changed_at", changed_at))
+    return State(token, changed_at)
 
 
-def _read() -> tuple[str, datetime.datetime, bool, datetime.datetime | None] | None:
+def _catch_up(token: str, now: datetime.datetime, since: datetime.datetime) -> State | None:
+    """A scheduled post came out: fill in its embeds, learn the schedule again and replace the
+    token. None if a write or another worker replaced `token` first.
+
+    The row stays locked until the new token commits with the HTML re-rendered for it, so two
+    workers never do this twice, and no reader files an old page under the new token. (SQLite
+    has no row locks, but kb opens its transactions IMMEDIATE, which serialises them.)"""
+    with transaction.atomic():
+        state = SiteState.objects.select_for_update().filter(pk=ROW, token=token).first()
+        if state is None:
+            return None
+        next_at = state.next_publication_at
+        if state.schedule_known and (next_at is None or next_at > now):
+            return State(state.token, state.changed_at)  # another worker was just here
+        filled = scheduling.fill_in_due(since, now, limit=scheduling.READER_LIMIT)
+        fields = {
+            "schedule_known": True,
+            "next_publication_at": _schedule(now, since)[0],
+            "token": state.token,
+            "changed_at": state.changed_at,
+        }
+        if filled.complete:
+            fields["due_checked_at"] = now
+        if state.schedule_known:
+            # A scheduled post went live at next_at: to the reader, that is when the site changed.
+            fields.update(token=_new_token(), changed_at=next_at)
+        elif filled.rerendered:
+            fields.update(token=_new_token(), changed_at=now)
+        SiteState.objects.filter(pk=ROW).update(**fields)
+    return State(fields["token"], fields["changed_at"])
+
+
+def fill_in_due(since: datetime.datetime | None = None) -> int:
+    """Re-render every post embedding a post that came out since the last check (or since
+    `since`), with no limit: `manage.py publish_due`, which a cron may run. Returns how many
+    posts embedding them were re-rendered."""
+    current()  # the row exists, and the schedule is known
+    now = timezone.now()
+    with transaction.atomic():
+        state = SiteState.objects.select_for_update().get(pk=ROW)
+        if since is None:
+            since = (state.due_checked_at or state.changed_at) - scheduling.SLACK
+        filled = scheduling.fill_in_due(since, now)
+        if filled.rerendered:
+            mark_changed()
+        SiteState.objects.filter(pk=ROW).update(due_checked_at=now)
+    return filled.rerendered
+
+
+def _read() -> tuple[str, datetime.datetime, bool, datetime.datetime | None, ...] | None:
     """The row, read with plain SQL: on a cached page this is most of the work, and building
     the same ORM query every time cost more than running it."""
     try:
@@ -129,8 +182,8 @@ def _read() -> tuple[str, datetime.datetime, bool, datetime.datetime | None] | N
         row = _fetch_row()
     if row is None:
         return None
-    token, changed_at, schedule_known, next_at = row
-    return token, _aware(changed_at), bool(schedule_known), _aware(next_at)
+    token, changed_at, schedule_known, next_at, checked_at = row
+    return token, _aware(changed_at), bool(schedule_known), _aware(next_at), _aware(checked_at)
 
 
 def _fetch_row() -> tuple | None:
@@ -150,16 +203,25 @@ def _aware(value) -> datetime.datetime | None:
 
 
 _SELECT = (
-    "SELECT token, changed_at, schedule_known, next_publication_at "
+    "SELECT token, changed_at, schedule_known, next_publication_at, due_checked_at "
     f"FROM {SiteState._meta.db_table} WHERE id = %s"
 )
 
 
-def _next_publication(now: datetime.datetime) -> datetime.datetime | None:
-    scheduled = Post.objects.not_trashed().filter(
-        status=Post.Status.PUBLISHED, published_at__gt=now
+def _schedule(
+    now: datetime.datetime, since: datetime.datetime
+) -> tuple[datetime.datetime | None, int]:
+    """When the next scheduled post is due, and how many came out in (since, now] with no save
+    since (see `scheduling.due_posts`): one query."""
+    # Both are later than `since`: the date's index keeps this from reading every post.
+    published = Post.objects.not_trashed().filter(
+        status=Post.Status.PUBLISHED, published_at__gt=since
     )
-    return scheduled.aggregate(first=Min("published_at"))["first"]
+    found = published.aggregate(
+        first=Min("published_at", filter=Q(published_at__gt=now)),
+        came_out=Count("pk", filter=scheduling.came_out(since, now)),
+    )
+    return found["first"], found["came_out"]
 
 
 # Writes made through model saves and deletes (the admin, the services, the importers) are

@@ -75,6 +75,7 @@ def admin_post_form(**overrides) -> dict:
     data = {
         "title": "A title",
         "slug": "",
+        "aliases": "",
         "status": "draft",
         "published_at_0": "",
         "published_at_1": "",

@@ -3,7 +3,10 @@ embedded notes, and the navigation at the foot of a post listing each post once.
 
 from __future__ import annotations
 
+import math
+import random
 import re
+import statistics
 import xml.etree.ElementTree as ET
 from itertools import pairwise
 
@@ -136,6 +139,43 @@ class TestGraph:
         ids = [p.pk for p in posts]
         edges = sorted(Link.objects.values_list("source_id", "target_id"))
         assert graph.layout(ids, edges, 1000) == graph.layout(ids, edges, 1000)
+
+    def test_a_large_graph_spreads_its_posts_and_keeps_linked_ones_near(self):
+        # 3,500 notes on 40 topics, linked mostly to notes near them, as the benchmark's are.
+        rng = random.Random(1)
+        ids = list(range(1, 3501))
+        edges = set()
+        while len(edges) < 17_500:
+            a = rng.randrange(3500)
+            b = int(abs(rng.gauss(a, 3500 / 40))) % 3500
+            if a != b:
+                edges.add((ids[a], ids[b]))
+        edges = sorted(edges)
+
+        positions = graph.layout(ids, edges, graph.SIZE)
+
+        assert positions == graph.layout(ids, edges, graph.SIZE)
+        points = [positions[pk] for pk in ids]
+        assert all(0 <= x <= graph.SIZE and 0 <= y <= graph.SIZE for x, y in points)
+        # Dots a reader can tell apart: few sit within 3 units (a small dot's radius) of
+        # another. The spectral layout alone put 92% of them so.
+        cell = {}
+        for x, y in points:
+            cell.setdefault((int(x // 3), int(y // 3)), []).append((x, y))
+        crowded = sum(
+            any(
+                (x - u) ** 2 + (y - v) ** 2 < 9 and (u, v) != (x, y)
+                for dx in (-1, 0, 1)
+                for dy in (-1, 0, 1)
+                for u, v in cell.get((int(x // 3) + dx, int(y // 3) + dy), [])
+            )
+            for x, y in points
+        )
+        assert crowded / len(points) < 0.4
+        # Linked posts sit much nearer each other than any two posts do.
+        linked = statistics.mean(math.dist(positions[s], positions[t]) for s, t in edges)
+        anyhow = statistics.mean(math.dist(*rng.sample(points, 2)) for _ in range(5000))
+        assert linked < 0.2 * anyhow
 
     def test_tag_filter(self, client):
         ml = make_tag("ml")

@@ -82,6 +82,7 @@ def snapshot() -> dict[str, tuple]:
             p.published_at,
             p.updated_at,
             p.summary,
+            p.aliases,
             p.body,
             p.source_url,
             p.series.title if p.series else None,
@@ -148,7 +149,7 @@ class TestImportingMarkdown:
         assert sparse.title == "Sparse patterns"  # from the file name
         assert sorted(t.name for t in budget.tags.all()) == ["efficiency/memory", "transformers"]
         assert "[[Sparse patterns]]" in budget.body  # it names the title: nothing to do
-        assert "[[sparse-patterns|the BigBird note]]" in budget.body
+        assert "[[BigBird|the BigBird note]]" in budget.body  # an alias kb keeps
         assert Link.objects.filter(source=budget, target=sparse, from_wikilink=True).count() == 1
         assert sparse.get_absolute_url() in budget.body_html
         assert "the BigBird note" in budget.body_html
@@ -346,11 +347,13 @@ class TestExportAndRoundTrip:
             series=series,
             series_order=1,
             summary="How the data is destroyed.",
+            aliases="Noising\nForward kernel: q(x_t, x_0)",
         )
         reverse = make_post(
             "Reverse process",
             slug="reverse",
-            body="Undoes [[forward]] one step at a time.\r\nWindows line ends stay.",
+            body="Undoes [[forward]] one step at a time, [[Noising]] in reverse.\r\n"
+            "Windows line ends stay.",
             tags=[ml, make_tag("sampling")],
             series=series,
             series_order=2,
@@ -372,6 +375,7 @@ class TestExportAndRoundTrip:
         assert "\ndraft: true\n" in draft and "title: 'Half-written thoughts: yes'" in draft
         forward = (tmp_path / "out/forward.md").read_text()
         assert "series: Diffusion, step by step\nseries_order: 1\n" in forward
+        assert "aliases: [Noising, 'Forward kernel: q(x_t, x_0)']\n" in forward
         assert "![plot](media/uploads/2024/05/plot.png)" in forward
         assert (tmp_path / "out/media/uploads/2024/05/plot.png").read_bytes().startswith(b"\x89")
         assert "3 posts, 0 references and 1 media files exported" in capsys.readouterr().out
@@ -510,9 +514,11 @@ class TestBackupAndRestore:
         writer = make_user("writer", first_name="Wren", last_name="Writer")
         ml = make_tag("machine learning", description="Models that *learn*.")
         series = Series.objects.create(title="Basics", slug="basics", description="From zero.")
-        first = make_post("First", slug="first", tags=[ml], series=series, series_order=1)
+        first = make_post(
+            "First", slug="first", tags=[ml], series=series, series_order=1, aliases="Opening"
+        )
         second = make_post(
-            "Second", slug="second", body="Builds on [[first]].", author=writer, tags=[ml]
+            "Second", slug="second", body="Builds on [[Opening]].", author=writer, tags=[ml]
         )
         make_draft("Unfinished", slug="unfinished")
         link(first, second, note="what comes next")

@@ -9,6 +9,7 @@ from django.contrib import admin
 from notes import revisions, services
 from notes.admin.editor import EditorWidget, TagsField
 from notes.models import Post
+from notes.models.aliases import alias_list
 
 # What the action bar's buttons ask for, besides saving (see submit_line.html).
 PUBLISH, UNPUBLISH = "_publish", "_unpublish"
@@ -28,10 +29,14 @@ class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
         fields = [
-            "title", "slug", "status", "published_at", "body", "summary", "source_url",
-            "reference", "tags", "series", "series_order", "author",
+            "title", "slug", "aliases", "status", "published_at", "body", "summary",
+            "source_url", "reference", "tags", "series", "series_order", "author",
         ]  # fmt: skip
-        widgets = {"body": EditorWidget, "status": forms.HiddenInput}
+        widgets = {
+            "body": EditorWidget,
+            "status": forms.HiddenInput,
+            "aliases": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        }
         error_messages = {
             "title": {"required": "Give the post a title."},
             "body": {"required": "Write something in the body."},
@@ -50,6 +55,11 @@ class PostAdminForm(forms.ModelForm):
             self.data["status"] = (
                 Post.Status.PUBLISHED if PUBLISH in self.data else Post.Status.DRAFT
             )
+
+    def clean_aliases(self) -> str:
+        # One a line as stored, so the author sees what wikilinks will match; Post.clean()
+        # then says what is wrong, if anything, beside this field.
+        return "\n".join(alias_list(self.cleaned_data["aliases"]))
 
     def clean_tags(self):
         tags, self.new_tag_names = self.cleaned_data["tags"]

@@ -70,7 +70,7 @@ class PostAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "body", "base_version", "status"]}),
         ("Listing", {"fields": ["summary", "tags", "source_url", "reference"]}),
-        ("Address and date", {"fields": ["slug", "published_at"]}),
+        ("Address and date", {"fields": ["slug", "aliases", "published_at"]}),
         ("Series", {"fields": ["series", "series_order"], "classes": ["collapse"]}),
         (
             "Details",

@@ -158,8 +158,9 @@ def _save(request: HttpRequest, post: Post, tag_names: list[str] | None, note: s
 @router.post("", auth=auth.WRITE, response={201: PostOut, **WRITE_ERRORS}, summary="Create a post")
 @transaction.atomic
 def create_post(request: HttpRequest, data: PostIn):
-    fields = data.dict(exclude={"tags", "series"})
+    fields = data.dict(exclude={"tags", "series", "aliases"})
     post = Post(author=request.api_user, series=_series(data.series), **fields)
+    post.aliases = "\n".join(data.aliases)
     _save(request, post, data.tags)
     history.record(request, post, "added")
     return Status(201, get_post(request, post.pk))
@@ -175,9 +176,12 @@ def update_post(request: HttpRequest, post_id: int, data: PostPatch):
     answer is 409 with the current version."""
     post = get_post(request, post_id, lock_version=data.version)
     sent = data.model_fields_set
-    for name, value in data.dict(exclude_unset=True, exclude={"version", "tags", "series"}).items():
+    unset = {"version", "tags", "series", "aliases"}
+    for name, value in data.dict(exclude_unset=True, exclude=unset).items():
         # null empties a text field; on a date or a number it means "none".
         setattr(post, name, "" if value is None and name in TEXT_FIELDS else value)
+    if "aliases" in sent:
+        post.aliases = "\n".join(data.aliases or [])
     if "series" in sent:
         post.series = _series(data.series)
     _save(request, post, (data.tags or []) if "tags" in sent else None)

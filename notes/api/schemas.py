@@ -20,6 +20,10 @@ def _no_nul(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 TagName = Annotated[str, AfterValidator(_no_nul), Field(min_length=1, max_length=64)]
+AliasList = Annotated[
+    list[Annotated[Text, Field(max_length=200)]],
+    Field(max_length=20, description="Other names a [[wikilink]] may call the post by."),
+]
 PostStatus = Literal["draft", "published"]
 # Within a BIGINT on either engine: a larger number is a 400, not a database error.
 MAX_ID = 2**63 - 1
@@ -84,6 +88,7 @@ class PostSummary(Schema):
     id: int
     title: str
     slug: str
+    aliases: list[str] = Field(description="Other names a [[wikilink]] may call the post by.")
     status: PostStatus
     is_published: bool = Field(description="Published and not scheduled for later.")
     published_at: datetime.datetime | None
@@ -97,6 +102,10 @@ class PostSummary(Schema):
     author: str
     version: int = Field(description="Send it back with an update; a stale one is a 409.")
     url: str
+
+    @staticmethod
+    def resolve_aliases(post: Post) -> list[str]:
+        return post.alias_list
 
     @staticmethod
     def resolve_tags(post: Post) -> list[dict]:
@@ -141,6 +150,7 @@ class PostIn(Schema):
     title: Annotated[Text, Field(min_length=1, max_length=200)]
     body: Text
     slug: Annotated[Text, Field(max_length=120)] = ""
+    aliases: AliasList = Field(default_factory=list)
     summary: Annotated[Text, Field(max_length=500)] = ""
     status: PostStatus = "draft"
     published_at: datetime.datetime | None = Field(
@@ -159,6 +169,7 @@ class PostPatch(Schema):
     title: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
     body: Text | None = None
     slug: Annotated[Text, Field(max_length=120)] | None = None
+    aliases: AliasList | None = None
     summary: Annotated[Text, Field(max_length=500)] | None = None
     status: PostStatus | None = None
     published_at: datetime.datetime | None = None

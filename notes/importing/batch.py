@@ -35,14 +35,16 @@ def check_together(posts: list[PostData]) -> list[Problem]:
 
 
 def link_by_slug(posts: list[PostData]) -> list[Problem]:
-    """Rewrite wikilinks that name a note by file name or alias, as Obsidian allows, to name its
-    slug; the label keeps what the author wrote. Links that already resolve are left alone.
-    Returns a note for each link that leads to no post, here or already in kb."""
+    """Rewrite wikilinks that name a note by file name, as Obsidian allows, to name its slug;
+    the label keeps what the author wrote (an alias needs no rewriting: kb keeps it). Links
+    that already resolve are left alone. Returns a note for each link that leads to no post,
+    here or already in kb."""
+    # An alias the post keeps resolves as it is, so the text stays as the author wrote it.
     resolves = {d.slug for d in posts} | {d.title.lower() for d in posts}
+    resolves |= {alias.lower() for d in posts for alias in d.aliases}
     other_names: dict[str, str] = {}
     for data in posts:
-        for name in [data.name, *data.aliases]:
-            other_names.setdefault(name.lower(), data.slug)
+        other_names.setdefault(data.name.lower(), data.slug)
     unresolved: list[tuple[PostData, str]] = []
 
     def relink(data: PostData, match: re.Match[str]) -> str:
@@ -72,6 +74,9 @@ def _unresolved_notes(unresolved: list[tuple[PostData, str]]) -> list[Problem]:
         for slug, title in rows.values_list("slug", "title"):
             known |= {slug, title}
     lowered = {name.lower() for name in known}
+    if targets:  # a post already in kb may answer to the name as an alias
+        for aliases in Post.objects.exclude(aliases="").values_list("aliases", flat=True):
+            lowered.update(alias.lower() for alias in aliases.splitlines())
     return [
         Problem(data.path, f"the link to {target!r} leads to no post")
         for data, target in unresolved

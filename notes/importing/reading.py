@@ -17,6 +17,7 @@ from notes.importing.sites import FOLDER, HUGO, JEKYLL, OBSIDIAN, Site
 from notes.importing.tags import tags
 from notes.importing.translation import Translation, note_inert_html, tidy
 from notes.models import MAX_BODY_CHARS
+from notes.models.aliases import MAX_ALIASES, alias_list, alias_problem
 from notes.rendering import MAX_SQUARE_BRACKETS, render_markdown
 from notes.slugs import slug_base
 
@@ -36,7 +37,7 @@ _KB_KEYS = frozenset(
     {
         *("title", "slug", "date", "lastmod", "updated", "draft", "published", "summary"),
         *("description", "author", "source", "series", "series_order", "tags", "categories"),
-        *("aliases", "see_also", "updates", "feed_entry_id", "reference", "bibliography"),
+        *("aliases", "alias", "see_also", "updates", "feed_entry_id", "reference", "bibliography"),
     }
 )
 
@@ -121,7 +122,7 @@ def read_markdown_file(
     data.series, data.series_order = fields.series(doc)
     data.tags = tags(doc, body, spaces=site.kind == JEKYLL, inline=site.kind in {OBSIDIAN, FOLDER})
     if site.kind != HUGO:  # Hugo's aliases are old addresses, not other names
-        data.aliases = fields.strings(doc, "aliases")
+        data.aliases = _aliases(doc, source, translation)
     data.see_also = fields.see_also(doc)
     data.updates = fields.updates(doc)
     if translation.updates:
@@ -143,6 +144,25 @@ def read_markdown_file(
                 translation.notes.append(Problem(source.label, reason, doc.line_of(key)))
     data.translation = translation
     return data
+
+
+def _aliases(
+    doc: frontmatter.Document, source: MarkdownFile, translation: Translation
+) -> list[str]:
+    """The other names a note goes by (Obsidian's `aliases:`, or its older `alias:`), less
+    those kb cannot keep, each noted."""
+    key = "aliases" if "aliases" in doc.meta else "alias"
+    kept = []
+    for alias in alias_list("\n".join(fields.strings(doc, key))):
+        problem = alias_problem(alias) or (
+            f"more than {MAX_ALIASES} aliases" if len(kept) == MAX_ALIASES else ""
+        )
+        if problem:
+            reason = f"alias {alias[:60]!r} left out: {problem}"
+            translation.notes.append(Problem(source.label, reason, doc.line_of(key)))
+        else:
+            kept.append(alias)
+    return kept
 
 
 def _translate(doc: frontmatter.Document, translation: Translation, site: Site) -> str:

@@ -96,6 +96,7 @@ def _is_unchanged(post: Post, data: PostData, author) -> bool:
         post.title == data.title,
         post.body == data.body,
         post.summary == data.summary,
+        post.alias_list == data.aliases,
         post.source_url == data.source_url,
         (post.reference.key if post.reference_id else "") == data.reference,
         post.status == (Post.Status.DRAFT if data.draft else Post.Status.PUBLISHED),
@@ -148,8 +149,8 @@ def _write(
 
 
 def _coming(posts: list[PostData]) -> tuple[dict[str, WikiTarget], dict[str, str]]:
-    """What the import's published posts will be, by slug and by lower-cased title; and each
-    one's address with its slug."""
+    """What the import's published posts will be, by slug and by lower-cased title or alias;
+    and each one's address with its slug."""
     coming: dict[str, WikiTarget] = {}
     slug_at: dict[str, str] = {}
     for data in posts:
@@ -159,6 +160,12 @@ def _coming(posts: list[PostData]) -> tuple[dict[str, WikiTarget], dict[str, str
             coming.setdefault(data.slug, target)
             coming.setdefault(data.title.lower(), target)
             slug_at.setdefault(url, data.slug)
+    # A slug or title wins over another post's alias, as when the links resolve later.
+    for data in posts:
+        if not data.draft:
+            url = reverse("notes:post-detail", kwargs={"slug": data.slug})
+            for alias in data.aliases:
+                coming.setdefault(alias.lower(), WikiTarget(title=alias, url=url))
     return coming, slug_at
 
 
@@ -231,6 +238,7 @@ def _save(post: Post, data: PostData, lookups: Lookups, author) -> Post:
     post.title = data.title
     post.body = data.body
     post.summary = data.summary
+    post.aliases = "\n".join(data.aliases)
     post.source_url = data.source_url
     # The key was checked against the bibliography the import brings (see markdown.py).
     post.reference = (

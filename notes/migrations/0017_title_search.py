@@ -13,7 +13,7 @@ def fill_title_words(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notes', '0015_authoring'),
+        ('notes', '0016_aliases'),
     ]
 
     operations = [

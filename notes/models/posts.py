@@ -14,6 +14,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
+from notes.models.aliases import MAX_ALIAS_CHARS, MAX_ALIASES, alias_list, alias_problem
 from notes.models.authors import display_name_of
 from notes.models.math import MathStylesheet
 from notes.models.references import Reference
@@ -74,15 +75,18 @@ class PostQuerySet(models.QuerySet):
         return link_candidates(self, text, limit=limit, exclude=exclude)
 
     def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
-        """The renderer's resolver: one query for all of a body's wikilinks.
+        """The renderer's resolver: one query for all of a body's wikilinks (three when some
+        name no slug or title, and so may be aliases).
 
-        Only published posts resolve (by slug, or by title ignoring case), so a draft's title
-        never appears in public HTML; when the draft is published, the posts naming it are
-        re-rendered (see `notes.links.posts_linking_to`).
+        Only published posts resolve (by slug, or by title or alias ignoring case; a link by
+        alias shows the alias, as Obsidian does), so a draft's title never appears in public
+        HTML; when the draft is published, the posts naming it are re-rendered (see
+        `notes.links.posts_linking_to`).
         """
+        found = self._by_name(targets, ("pk", "slug", "title", "aliases"))
         return {
-            target: WikiTarget(title=post.title, url=post.get_absolute_url(), pk=post.pk)
-            for target, post in self._by_name(targets, ("pk", "slug", "title")).items()
+            target: WikiTarget(title=post.name_for(target), url=post.get_absolute_url(), pk=post.pk)
+            for target, post in found.items()
         }
 
     def resolve_embeds(self, targets: Sequence[str]) -> dict[str, EmbedSource]:
@@ -99,6 +103,9 @@ class PostQuerySet(models.QuerySet):
         }
 
     def _by_name(self, targets: Sequence[str], fields: Sequence[str], among=None) -> dict:
+        """Posts by slug, else by title, else by alias (ignoring case): two queries at most,
+        the second only for names the first left unanswered and only among posts with aliases.
+        """
         wanted = [t for t in targets if t]
         if not wanted:
             return {}
@@ -119,7 +126,26 @@ class PostQuerySet(models.QuerySet):
             post = by_slug.get(target) or by_title.get(target.lower())
             if post is not None:
                 found[target] = post
+        unanswered = [t for t in wanted if t not in found]
+        if unanswered:
+            found.update(self._by_alias(unanswered, fields, among))
         return found
+
+    def _by_alias(self, wanted: Sequence[str], fields: Sequence[str], among) -> dict:
+        # Aliases are lines of one text field, so no index finds one: read every post's
+        # aliases (short, and only rows that have some), match whole lines ignoring case here,
+        # then fetch the posts matched. A LIKE a name would cost a scan per name instead.
+        names = {t.lower() for t in wanted}
+        owner: dict[str, int] = {}
+        rows = among.exclude(aliases="").order_by("pk").values_list("pk", "aliases")
+        for pk, aliases in rows:
+            for alias in aliases.splitlines():
+                if alias.lower() in names:
+                    owner.setdefault(alias.lower(), pk)  # the oldest post wins a tie
+        if not owner:
+            return {}
+        posts = {p.pk: p for p in among.filter(pk__in=set(owner.values())).only(*fields)}
+        return {t: posts[owner[t.lower()]] for t in wanted if owner.get(t.lower()) in posts}
 
 
 class Series(models.Model):
@@ -200,6 +226,12 @@ class Post(models.Model):
         error_messages={
             "unique": "Another post already has this address; choose a different slug.",
         },
+    )
+    aliases = models.TextField(
+        blank=True,
+        max_length=MAX_ALIASES * (MAX_ALIAS_CHARS + 1),
+        help_text="Other names a [[wikilink]] may call this post by, one a line "
+        "(Obsidian's aliases:).",
     )
     summary = models.TextField(
         blank=True,
@@ -352,6 +384,8 @@ class Post(models.Model):
         post.saved_names = (post.__dict__.get("slug"), post.__dict__.get("title"))
         post.saved_status = post.__dict__.get("status")
         post.indexed_title = post.__dict__.get("title")  # its title words (see title_words)
+        post.saved_aliases = post.__dict__.get("aliases")
+        post.saved_updated_at = post.__dict__.get("updated_at")
         return post
 
     def clean(self) -> None:
@@ -363,6 +397,9 @@ class Post(models.Model):
             check_renderable(self.body)
         except MarkdownTooLarge as exc:
             errors["body"] = str(exc)
+        problem = alias_problem(self.aliases)
+        if problem:
+            errors["aliases"] = problem
         taken = self._series_part_taken_by()
         if taken is not None:
             errors["series_order"] = (
@@ -381,6 +418,7 @@ class Post(models.Model):
     def fill_defaults(self) -> None:
         """Derive what the author may leave blank: the slug, and the date of a first publish."""
         self.title = self.title.strip()
+        self.aliases = "\n".join(alias_list(self.aliases))
         if not self.slug and self.title:
             self.slug = unique_slug(
                 self.title,
@@ -397,6 +435,24 @@ class Post(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line for line in self.aliases.splitlines() if line]
+
+    @property
+    def names(self) -> list[str]:
+        """What a wikilink or an embed may call the post: its slug, title and aliases."""
+        return [name for name in (self.slug, self.title, *self.alias_list) if name]
+
+    def name_for(self, target: str) -> str:
+        """What an unlabelled [[target]] that found this post shows: the alias it named, or
+        the title."""
+        if target != self.slug and target.lower() != self.title.lower():
+            for alias in self.alias_list:
+                if alias.lower() == target.lower():
+                    return alias
+        return self.title
 
     @property
     def author_name(self) -> str:

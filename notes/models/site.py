@@ -27,6 +27,9 @@ class SiteState(models.Model):
     # False after every change, until a reader has looked up the next scheduled post.
     schedule_known = models.BooleanField(default=False)
     next_publication_at = models.DateTimeField(null=True, blank=True)
+    # Posts embedding a scheduled post that came out before this have been rendered again
+    # (notes/scheduling.py). Unlike the schedule, a change leaves it alone.
+    due_checked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Site changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
