@@ -14,10 +14,12 @@ a lock keeps one batch at a time, so a threaded server's batches don't interleav
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ctypes
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,11 +106,12 @@ def _forget_inherited() -> None:
     """In a forked child: the parent's isolate answers from threads the child doesn't have, so
     its clean-up would wait forever (at the latest when the child exits). It is made never to
     be cleaned up, and the child makes its own on first use."""
-    global _engine, _engine_lock
+    global _engine, _engine_lock, _helper
     if _engine is not None:
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(_engine))
     _engine = None
     _engine_lock = threading.Lock()  # it may have been held, by another thread, at the fork
+    _helper = None  # its thread stayed in the parent
 
 
 os.register_at_fork(after_in_child=_forget_inherited)
@@ -137,5 +140,32 @@ def render_many(items: list[tuple[str, bool]]) -> list[Rendered]:
         if _engine is None:
             _engine = _Engine()
         engine = _engine
+    if _in_event_loop():
+        # mini-racer refuses time limits from a thread running an asyncio loop (it would have
+        # the caller await instead): such a caller's batch goes through a thread without one.
+        return _loop_free_thread().submit(_render_locked, engine, items).result()
+    return _render_locked(engine, items)
+
+
+def _render_locked(engine: _Engine, items: list[tuple[str, bool]]) -> list[Rendered]:
     with engine.lock:
         return engine.render(items)
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+_helper: ThreadPoolExecutor | None = None
+
+
+def _loop_free_thread() -> ThreadPoolExecutor:
+    global _helper
+    with _engine_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(1, thread_name_prefix="katex")
+        return _helper

@@ -206,3 +206,23 @@ def demo(db):
 def long_post(demo):
     """The demo's longest mathematical post: display formulas, code and a table of contents."""
     return demo.get(slug="attention-cost")
+
+
+@pytest.fixture
+def firefox():
+    """Firefox, for the layout that must hold in both engines (tests/e2e/firefox.py). Closed
+    with its test, as Chromium's pages are: its open connections to the live server would
+    otherwise outlive the test's database."""
+    from tests.e2e.firefox import FIREFOX, Firefox
+
+    if FIREFOX is None:
+        message = (
+            "Firefox not found: install Debian's package (`apt-get install firefox-esr`) or "
+            "point KB_FIREFOX at a Firefox binary."
+        )
+        if os.environ.get("KB_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message + " Firefox tests are skipped (KB_REQUIRE_BROWSER=1 fails instead).")
+    browser = Firefox()
+    yield browser
+    browser.close()

@@ -136,6 +136,22 @@ def test_primes_sit_at_the_height_of_a_superscript(page, derivation):
         assert 0 <= offset < 0.5, offsets
 
 
+def test_in_firefox_too_signs_line_up_operators_are_spaced_primes_sit_high(
+    firefox, live_server, derivation
+):
+    """KaTeX's HTML is laid out by CSS alone, so Firefox must draw what Chromium does."""
+    firefox.goto(live_server.url + derivation.get_absolute_url())
+    columns = firefox.evaluate(RELATION_COLUMNS, ".katex-html")
+    assert sorted(len(column["xs"]) for column in columns) == [2, 2, 3, 4], columns
+    for column in columns:
+        assert max(column["xs"]) - min(column["xs"]) <= 1, column
+    gaps = firefox.evaluate(OPERATOR_GAPS, ".prose .katex-html")
+    assert len(gaps) >= 8 and {g["op"] for g in gaps} >= {"log", "cos", "sin"}, gaps
+    assert all(gap["gap"] >= 0.12 for gap in gaps), gaps
+    rises = firefox.evaluate(PRIME_RISES, ".prose .katex-html")
+    assert len(rises) >= 4 and all(0 <= rise < 0.5 for rise in rises), rises
+
+
 def test_no_raw_tex_and_every_reference_is_a_link(page, derivation):
     page.goto(derivation.get_absolute_url())
     text = page.locator("article.post").inner_text()
