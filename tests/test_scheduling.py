@@ -60,7 +60,7 @@ class TestBeforeItsTime:
         self, client, clock, scheduled
     ):
         host = make_post("Weekly notes", body="This week:\n\n![[Friday results]]")
-        wiki = make_post("Index", body="See [[Friday results]].")
+        wiki = make_post("Index", body="See [[friday-results]].")
 
         for html in [host.body_html, *reader_sees(client, host, "preview/")]:
             assert SECRET not in html
@@ -68,8 +68,9 @@ class TestBeforeItsTime:
         # Twice: the second page comes from the cache, which holds no more than the first.
         assert SECRET not in client.get(host.get_absolute_url()).text
         assert client.get(scheduled.get_absolute_url()).status_code == 404
-        # A wikilink shows only a title, so it links to the post already (a 404 until Friday).
-        assert f'href="{scheduled.get_absolute_url()}"' in wiki.body_html
+        # A wikilink would show its title: it stays the words written until the post is out.
+        assert f'href="{scheduled.get_absolute_url()}"' not in wiki.body_html
+        assert "Friday results" not in client.get(wiki.get_absolute_url()).text
         assert not Link.objects.filter(source=host, target=scheduled).exists()
 
         clock.go(minutes=59)
@@ -80,6 +81,7 @@ class TestWhenItsTimeComes:
     def test_the_embedding_page_shows_the_embed_without_a_save(self, client, clock, scheduled):
         host = make_post("Weekly notes", body="This week:\n\n![[Friday results]]")
         section = make_post("Methods digest", body="![[friday-results#Method]]")
+        index_post = make_post("Index", body="See [[friday-results]].")
         reader_sees(client, host)  # cached, and the schedule looked up
         version = Post.objects.get(pk=host.pk).version
 
@@ -90,6 +92,8 @@ class TestWhenItsTimeComes:
         assert f'href="{scheduled.get_absolute_url()}"' in page
         assert "The method section." in reader_sees(client, section)[0]
         assert SECRET not in reader_sees(client, section)[0]
+        index = reader_sees(client, index_post)[0]
+        assert f'<a href="{scheduled.get_absolute_url()}"' in index and "Friday results" in index
         host.refresh_from_db()
         assert host.broken_wikilink_list == [] and host.version == version  # no save
         assert Link.objects.get(source=host, target=scheduled).from_embed

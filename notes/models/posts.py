@@ -78,12 +78,13 @@ class PostQuerySet(models.QuerySet):
         """The renderer's resolver: one query for all of a body's wikilinks (three when some
         name no slug or title, and so may be aliases).
 
-        Only published posts resolve (by slug, or by title or alias ignoring case; a link by
-        alias shows the alias, as Obsidian does), so a draft's title never appears in public
-        HTML; when the draft is published, the posts naming it are re-rendered (see
-        `notes.links.posts_linking_to`).
+        Only posts that are out resolve (by slug, or by title or alias ignoring case; a link
+        by alias shows the alias, as Obsidian does), so the title of a draft or of a post
+        scheduled for later never appears in public HTML. When the draft is published, the
+        posts naming it are re-rendered (see `notes.links.posts_linking_to`); when the
+        scheduled time comes, the first reader's request does it (`notes.scheduling`).
         """
-        found = self._by_name(targets, ("pk", "slug", "title", "aliases"))
+        found = self._by_name(targets, ("pk", "slug", "title", "aliases"), self.published())
         return {
             target: WikiTarget(title=post.name_for(target), url=post.get_absolute_url(), pk=post.pk)
             for target, post in found.items()
