@@ -3,23 +3,18 @@ API tokens, the authors; and the query pieces the two database engines need writ
 differently."""
 
 from notes.models.authors import AuthorProfile, display_name_of
+from notes.models.cross_links import Link
 from notes.models.history import Revision
 from notes.models.lookups import id_list
 from notes.models.math import MathStylesheet
-from notes.models.posts import (
-    MAX_BODY_CHARS,
-    Link,
-    Post,
-    PostQuerySet,
-    Series,
-    Tag,
-    UpdateNote,
-)
+from notes.models.posts import MAX_BODY_CHARS, Post, PostQuerySet
 from notes.models.redirects import Redirect
 from notes.models.references import Reference, ReferenceQuerySet
 from notes.models.site import RestoreRecord, SiteSettings, SiteState
+from notes.models.taxonomy import Series, Tag
 from notes.models.title_words import TitleWord
 from notes.models.tokens import ApiToken
+from notes.models.update_notes import UpdateNote
 
 __all__ = [
     "MAX_BODY_CHARS",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -17,12 +17,12 @@ from notes.images import describe_images
 from notes.models.aliases import MAX_ALIAS_CHARS, MAX_ALIASES, alias_list, alias_problem
 from notes.models.authors import display_name_of
 from notes.models.math import MathStylesheet
+from notes.models.post_queries import PostQuerySet
 from notes.models.references import Reference
 from notes.models.site import SiteSettings
-from notes.models.title_words import index_title, link_candidates
+from notes.models.taxonomy import Series, Tag
+from notes.models.title_words import index_title
 from notes.rendering import MarkdownTooLarge, WikiTarget, check_renderable, render_markdown
-from notes.rendering.results import EmbedSource
-from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
 from notes.text import clean_text_fields
 
@@ -34,182 +34,6 @@ MAX_BODY_CHARS = 250_000
 COMING_POSTS: ContextVar[Mapping[str, WikiTarget] | None] = ContextVar(
     "kb_coming_posts", default=None
 )
-
-
-class PostQuerySet(models.QuerySet):
-    def published(self) -> PostQuerySet:
-        """The only gate between posts and the public: published, not scheduled for later, and
-        not in the trash."""
-        return self.filter(
-            status=Post.Status.PUBLISHED,
-            published_at__lte=timezone.now(),
-            trashed_at__isnull=True,
-        )
-
-    def not_trashed(self) -> PostQuerySet:
-        return self.filter(trashed_at__isnull=True)
-
-    def trashed(self) -> PostQuerySet:
-        return self.filter(trashed_at__isnull=False)
-
-    def drafts(self) -> PostQuerySet:
-        return self.filter(status=Post.Status.DRAFT)
-
-    def for_listing(self) -> PostQuerySet:
-        """What a card in a listing shows, fetched in a fixed number of queries."""
-        return (
-            self.select_related("author", "author__author_profile")
-            .prefetch_related("tags")
-            .defer("body", "body_html")
-        )
-
-    def visible_to(self, user) -> PostQuerySet:
-        """Staff may preview drafts and scheduled posts; everyone else sees published ones."""
-        if user.is_authenticated and user.is_staff:
-            return self.not_trashed()
-        return self.published()
-
-    def link_candidates(self, text: str, *, limit: int, exclude: int | None = None) -> list[Post]:
-        """Posts (drafts too, not trashed) for `[[` completion, by slug and title words; see
-        `title_words.link_candidates`."""
-        return link_candidates(self, text, limit=limit, exclude=exclude)
-
-    def resolve_wikilinks(self, targets: Sequence[str]) -> dict[str, WikiTarget]:
-        """The renderer's resolver: one query for all of a body's wikilinks (three when some
-        name no slug or title, and so may be aliases).
-
-        Only posts that are out resolve (by slug, or by title or alias ignoring case; a link
-        by alias shows the alias, as Obsidian does), so the title of a draft or of a post
-        scheduled for later never appears in public HTML. When the draft is published, the
-        posts naming it are re-rendered (see `notes.links.posts_linking_to`); when the
-        scheduled time comes, the first reader's request does it (`notes.scheduling`).
-        """
-        found = self._by_name(targets, ("pk", "slug", "title", "aliases"), self.published())
-        return {
-            target: WikiTarget(title=post.name_for(target), url=post.get_absolute_url(), pk=post.pk)
-            for target, post in found.items()
-        }
-
-    def resolve_embeds(self, targets: Sequence[str]) -> dict[str, EmbedSource]:
-        """The renderer's resolver for ``![[embeds]]``: the published posts' Markdown, which the
-        embedding post renders in place (and re-renders when it changes). Unlike a wikilink,
-        which only shows a title, an embed shows the text, so a post scheduled for later does
-        not resolve until it is out (a re-render, e.g. `rerender`, then fills the embed in)."""
-        fields = ("pk", "slug", "title", "body")
-        return {
-            target: EmbedSource(
-                pk=post.pk, title=post.title, url=post.get_absolute_url(), body=post.body
-            )
-            for target, post in self._by_name(targets, fields, self.published()).items()
-        }
-
-    def _by_name(self, targets: Sequence[str], fields: Sequence[str], among=None) -> dict:
-        """Posts by slug, else by title, else by alias (ignoring case): two queries at most,
-        the second only for names the first left unanswered and only among posts with aliases.
-        """
-        wanted = [t for t in targets if t]
-        if not wanted:
-            return {}
-        if among is None:
-            among = self.not_trashed().filter(status=Post.Status.PUBLISHED)
-        posts = (
-            among.annotate(title_lower=Lower("title"))
-            .filter(
-                models.Q(slug__in=wanted) | models.Q(title_lower__in={t.lower() for t in wanted})
-            )
-            .only(*fields)
-            .order_by()
-        )
-        by_slug = {p.slug: p for p in posts}
-        by_title = {p.title.lower(): p for p in by_slug.values()}
-        found = {}
-        for target in wanted:
-            post = by_slug.get(target) or by_title.get(target.lower())
-            if post is not None:
-                found[target] = post
-        unanswered = [t for t in wanted if t not in found]
-        if unanswered:
-            found.update(self._by_alias(unanswered, fields, among))
-        return found
-
-    def _by_alias(self, wanted: Sequence[str], fields: Sequence[str], among) -> dict:
-        # Aliases are lines of one text field, so no index finds one: read every post's
-        # aliases (short, and only rows that have some), match whole lines ignoring case here,
-        # then fetch the posts matched. A LIKE a name would cost a scan per name instead.
-        names = {t.lower() for t in wanted}
-        owner: dict[str, int] = {}
-        rows = among.exclude(aliases="").order_by("pk").values_list("pk", "aliases")
-        for pk, aliases in rows:
-            for alias in aliases.splitlines():
-                if alias.lower() in names:
-                    owner.setdefault(alias.lower(), pk)  # the oldest post wins a tie
-        if not owner:
-            return {}
-        posts = {p.pk: p for p in among.filter(pk__in=set(owner.values())).only(*fields)}
-        return {t: posts[owner[t.lower()]] for t in wanted if owner.get(t.lower()) in posts}
-
-
-class Series(models.Model):
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
-    description = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["title"]
-        verbose_name_plural = "series"
-
-    def __str__(self) -> str:
-        return self.title
-
-    def save(self, *args, **kwargs) -> None:
-        clean_text_fields(self)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("notes:series-detail", kwargs={"slug": self.slug})
-
-
-class Tag(models.Model):
-    name = models.CharField(max_length=64)
-    slug = models.SlugField(max_length=80, unique=True, allow_unicode=True, blank=True)
-    description = MarkdownxField(blank=True)
-    description_html = models.TextField(blank=True, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                Lower("name"),
-                name="notes_tag_name_ci_unique",
-                violation_error_message="A tag with this name already exists.",
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(name=""),
-                name="notes_tag_name_not_empty",
-                violation_error_message="Give the tag a name.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        clean_text_fields(self)
-        self.name = " ".join(self.name.split())
-        if not self.slug:
-            self.slug = unique_slug(
-                self.name,
-                self._meta.get_field("slug").max_length,
-                lambda s: Tag.objects.filter(slug=s).exclude(pk=self.pk).exists(),
-            )
-        # Shown on pages that link no formula stylesheet: formulas as MathML only.
-        self.description_html = (
-            mathml_only(render_markdown(self.description).html) if self.description else ""
-        )
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("notes:tag-detail", kwargs={"slug": self.slug})
 
 
 class Post(models.Model):
@@ -542,67 +366,3 @@ class Post(models.Model):
         } | self.embedded_post_ids
         # Links to posts an import has yet to write, recorded once they exist.
         self.coming_link_urls = {t.url for t in linked.values() if t.pk is None}
-
-
-class Link(models.Model):
-    """A cross-link: written by hand in the admin ("see also") or found as a [[wikilink]]."""
-
-    source = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="outgoing_links")
-    target = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="incoming_links")
-    note = models.CharField(max_length=200, blank=True)
-    from_wikilink = models.BooleanField(
-        default=False, editable=False, help_text="Kept in step with the body's [[wikilinks]]."
-    )
-    from_embed = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="The source shows the target in place (![[embed]]), so it is re-rendered "
-        "whenever the target changes.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["source", "target__title"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "target"],
-                name="notes_link_unique_pair",
-                violation_error_message="This post already links there.",
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(source=models.F("target")),
-                name="notes_link_not_to_itself",
-                violation_error_message="A post cannot link to itself.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.source} → {self.target}"
-
-    def save(self, *args, **kwargs) -> None:
-        clean_text_fields(self)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return self.target.get_absolute_url()
-
-
-class UpdateNote(models.Model):
-    """A dated note shown atop a post: "Updated on 2023-01-24: added a section on distillation"."""
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="update_notes")
-    date = models.DateField()
-    text = models.CharField(max_length=300)
-
-    class Meta:
-        ordering = ["-date", "-pk"]
-
-    def __str__(self) -> str:
-        return f"Updated on {self.date:%Y-%m-%d}: {self.text}"
-
-    def save(self, *args, **kwargs) -> None:
-        clean_text_fields(self)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return self.post.get_absolute_url()
