@@ -173,19 +173,17 @@ def _coming(posts: list[PostData]) -> tuple[dict[str, WikiTarget], dict[str, str
     and each one's address with its slug."""
     coming: dict[str, WikiTarget] = {}
     slug_at: dict[str, str] = {}
-    for data in posts:
-        if not data.draft:
-            url = reverse("notes:post-detail", kwargs={"slug": data.slug})
-            target = WikiTarget(title=data.title, url=url)
-            coming.setdefault(data.slug, target)
-            coming.setdefault(data.title.lower(), target)
-            slug_at.setdefault(url, data.slug)
+    published = [d for d in posts if not d.draft]
+    urls = [reverse("notes:post-detail", kwargs={"slug": d.slug}) for d in published]
+    for data, url in zip(published, urls, strict=True):
+        target = WikiTarget(title=data.title, url=url)
+        coming.setdefault(data.slug, target)
+        coming.setdefault(data.title.lower(), target)
+        slug_at.setdefault(url, data.slug)
     # A slug or title wins over another post's alias, as when the links resolve later.
-    for data in posts:
-        if not data.draft:
-            url = reverse("notes:post-detail", kwargs={"slug": data.slug})
-            for alias in data.aliases:
-                coming.setdefault(alias.lower(), WikiTarget(title=alias, url=url))
+    for data, url in zip(published, urls, strict=True):
+        for alias in data.aliases:
+            coming.setdefault(alias.lower(), WikiTarget(title=alias, url=url))
     return coming, slug_at
 
 
