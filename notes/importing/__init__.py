@@ -2,8 +2,9 @@
 Atom feeds.
 
 Every import reads and checks all of its input first and writes nothing until that pass is
-over, so by default one bad file leaves the database as it was. Posts are then written through
-`services.save_post`, the same path as the admin, inside one transaction.
+over, so by default one bad file leaves the database as it was. Posts are then written inside
+one transaction: changed ones through `services.save_post`, the same path as the admin, new ones
+in bulk (`bulk`) with the same outcome in a few queries a batch.
 
 The parts: `sites` finds the files and runs an import; `reading` turns one file into a
 `PostData` (`fields`, `tags`, `media` and `files` hold what every dialect shares); `batch`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from notes import redirects, services, site_state
+from notes.importing import bulk
 from notes.importing.media import copy_media
 from notes.importing.posts import PostData
 from notes.importing.report import ImportReport, InvalidImport, Problem, Progress
@@ -28,6 +29,7 @@ class Lookups:
         self.dry_run = dry_run
         self.tags: dict[str, Tag] = {}
         self.users: dict[str, Any] = {}
+        self.series_by_title: dict[str, Series] = {}
 
     def tag_list(self, names: Iterable[str]) -> list[Tag]:
         wanted = {" ".join(n.split()).lower(): " ".join(n.split()) for n in names if n.strip()}
@@ -40,10 +42,13 @@ class Lookups:
     def series(self, title: str | None) -> Series | None:
         if not title:
             return None
-        slug = slug_base(title, Series._meta.get_field("slug").max_length)
-        found = Series.objects.filter(title__iexact=title).first()
-        found = found or Series.objects.filter(slug=slug).first()
-        return found or Series.objects.create(title=title, slug=slug)
+        if title.lower() not in self.series_by_title:
+            slug = slug_base(title, Series._meta.get_field("slug").max_length)
+            found = Series.objects.filter(title__iexact=title).first()
+            found = found or Series.objects.filter(slug=slug).first()
+            found = found or Series.objects.create(title=title, slug=slug)
+            self.series_by_title[title.lower()] = found
+        return self.series_by_title[title.lower()]
 
     def author(self, name: str | None):
         """The user a file names (checked to exist by `unknown_authors` before writing)."""
@@ -137,13 +142,28 @@ def _write(
 ) -> None:
     existing = _existing([d.slug for d in posts])
     linked: list[tuple[Post, PostData]] = []
+    # New posts are written in bulk once the changed ones are saved (notes/importing/bulk.py).
+    pending: list[bulk.NewPost] = []
     coming, slug_at = _coming(posts)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(posts))
+
     held = COMING_POSTS.set(coming)
     try:
-        _save_each(posts, existing, linked, report, lookups, progress)
+        _save_each(posts, existing, linked, pending, report, lookups, tick)
+        written = bulk.write_new(pending, lookups, report, tick) if pending else []
     finally:
         COMING_POSTS.reset(held)
+    linked += written
     _link_to_coming(linked, slug_at)
+    if written:
+        bulk.mend_links_to([post for post, _ in written])
+        site_state.mark_changed()
     for post, data in linked:
         _set_see_also(post, data, report)
 
@@ -153,19 +173,17 @@ def _coming(posts: list[PostData]) -> tuple[dict[str, WikiTarget], dict[str, str
     and each one's address with its slug."""
     coming: dict[str, WikiTarget] = {}
     slug_at: dict[str, str] = {}
-    for data in posts:
-        if not data.draft:
-            url = reverse("notes:post-detail", kwargs={"slug": data.slug})
-            target = WikiTarget(title=data.title, url=url)
-            coming.setdefault(data.slug, target)
-            coming.setdefault(data.title.lower(), target)
-            slug_at.setdefault(url, data.slug)
+    published = [d for d in posts if not d.draft]
+    urls = [reverse("notes:post-detail", kwargs={"slug": d.slug}) for d in published]
+    for data, url in zip(published, urls, strict=True):
+        target = WikiTarget(title=data.title, url=url)
+        coming.setdefault(data.slug, target)
+        coming.setdefault(data.title.lower(), target)
+        slug_at.setdefault(url, data.slug)
     # A slug or title wins over another post's alias, as when the links resolve later.
-    for data in posts:
-        if not data.draft:
-            url = reverse("notes:post-detail", kwargs={"slug": data.slug})
-            for alias in data.aliases:
-                coming.setdefault(alias.lower(), WikiTarget(title=alias, url=url))
+    for data, url in zip(published, urls, strict=True):
+        for alias in data.aliases:
+            coming.setdefault(alias.lower(), WikiTarget(title=alias, url=url))
     return coming, slug_at
 
 
@@ -197,11 +215,12 @@ def _save_each(
     posts: list[PostData],
     existing: dict[str, Post],
     linked: list[tuple[Post, PostData]],
+    pending: list[bulk.NewPost],
     report: ImportReport,
     lookups: Lookups,
-    progress: Progress | None,
+    tick: Callable[[], None],
 ) -> None:
-    for done, data in enumerate(posts, start=1):
+    for data in posts:
         post = existing.get(data.slug)
         author = lookups.author(data.author) if not lookups.dry_run or data.author is None else None
         if post is not None and _is_unchanged(post, data, author or post.author):
@@ -210,6 +229,9 @@ def _save_each(
             (report.updated if post else report.created).append(data.slug)
             if lookups.dry_run:
                 errors = _formula_errors(data.body)
+            elif post is None:
+                pending.append(bulk.NewPost(data, author, lookups.tag_list(data.tags)))
+                errors = ()  # reported once it is rendered
             else:
                 post = _save(post or Post(slug=data.slug), data, lookups, author)
                 linked.append((post, data))
@@ -221,8 +243,8 @@ def _save_each(
             report.translated["old addresses redirected"] += len(set(data.redirects))
             if post is not None and not lookups.dry_run:
                 redirects.record(post, data.redirects)
-        if progress:
-            progress(done, len(posts))
+        if lookups.dry_run or post is not None:
+            tick()
 
 
 def _formula_errors(body: str) -> tuple[str, ...]:

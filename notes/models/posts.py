@@ -308,17 +308,21 @@ class Post(models.Model):
     def broken_wikilink_list(self) -> list[str]:
         return [line for line in self.broken_wikilinks.splitlines() if line]
 
-    def render(self, math_preamble: str | None = None) -> None:
+    def render(self, math_preamble: str | None = None, *, resolve_wikilinks=None) -> None:
         """Render the body into the stored HTML, TOC, excerpt and reading time (no save).
 
-        ``math_preamble`` is the site's TeX macros, read from the site settings if not given.
+        ``math_preamble`` is the site's TeX macros, read from the site settings if not given;
+        ``resolve_wikilinks`` stands in for `PostQuerySet.resolve_wikilinks` (an import that
+        resolved a whole batch's links in one go passes its answers).
         Also notes which posts its own wikilinks and embeds reached (`linked_post_ids`,
         `embedded_post_ids`); those inside an embedded post belong to that post."""
         linked: dict = {}
         embedded: dict = {}
 
+        resolve = resolve_wikilinks or Post.objects.resolve_wikilinks
+
         def remembering_resolver(targets):
-            found = dict(Post.objects.resolve_wikilinks(targets))
+            found = dict(resolve(targets))
             # Posts an import is about to write resolve too (notes/importing/batch.py).
             coming = COMING_POSTS.get() or {}
             for target in targets if coming else ():
