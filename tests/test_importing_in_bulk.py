@@ -197,3 +197,22 @@ def test_the_queries_of_an_import_barely_grow_with_its_files(
     written = [find(parse(q)).ids for q in searches]
     search.rebuild_index()
     assert [find(parse(q)).ids for q in searches] == written
+
+
+def test_a_link_to_an_imported_post_dated_later_shows_nothing_of_it_yet(author, tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "later.md").write_text(
+        "---\ntitle: The secret sequel\nslug: sequel\ndate: 2999-01-01\n---\nNot yet.\n"
+    )
+    (folder / "now.md").write_text(
+        "---\ntitle: Out today\nslug: today\ndate: 2024-01-01\n---\nNext: [[sequel]].\n"
+    )
+    import_markdown([folder], author=author)
+    today = Post.objects.get(slug="today")
+    assert (
+        "The secret sequel" not in today.body_html
+        and 'href="/posts/sequel/"' not in today.body_html
+    )
+    assert today.broken_wikilink_list == ["sequel"]
+    assert not Link.objects.filter(source=today).exists()

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from notes import redirects, services, site_state
 from notes.importing import bulk
@@ -170,10 +171,14 @@ def _write(
 
 def _coming(posts: list[PostData]) -> tuple[dict[str, WikiTarget], dict[str, str]]:
     """What the import's published posts will be, by slug and by lower-cased title or alias;
-    and each one's address with its slug."""
+    and each one's address with its slug. A post dated in the future is left out: a link to it
+    stays the words written until it is out, as for any scheduled post (notes/scheduling.py)."""
     coming: dict[str, WikiTarget] = {}
     slug_at: dict[str, str] = {}
-    published = [d for d in posts if not d.draft]
+    now = timezone.now()
+    published = [
+        d for d in posts if not d.draft and (d.published_at is None or d.published_at <= now)
+    ]
     urls = [reverse("notes:post-detail", kwargs={"slug": d.slug}) for d in published]
     for data, url in zip(published, urls, strict=True):
         target = WikiTarget(title=data.title, url=url)
