@@ -81,6 +81,7 @@ def saved_in_place(request, post: Post, *, reload: bool = False) -> JsonResponse
             "at": timezone.localtime().strftime("%H:%M"),
             "version": post.version,
             "slug": post.slug,
+            "title": post.title,
             "state": publication_state(post),
             "message": strip_tags(saved_message(post)),
             "url": post.get_absolute_url(),

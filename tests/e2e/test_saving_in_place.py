@@ -78,6 +78,19 @@ def test_ctrl_s_saves_in_place_and_again(page, author, csp_violations):
     assert csp_violations == [] and page.js_errors == []
 
 
+def test_a_new_title_saved_in_place_names_the_page_and_the_tab(page, author):
+    post = make_post("Working title", body="Words.", author=author)
+    navigations = open_editor(page, post)
+    assert page.locator("#content > h2").inner_text() == "Working title"
+    page.fill("#id_title", "Final title")
+    page.locator("#id_body").click()
+    page.keyboard.press("Control+s")
+    wait_for_bar(page, SAVED)
+    assert page.locator("#content > h2").inner_text() == "Final title"
+    assert "Final title" in page.title() and "Working title" not in page.title()
+    assert navigations == []
+
+
 def test_ctrl_s_after_someone_elses_save_shows_the_conflict_and_keeps_the_text(page, author):
     post = make_post("Shared", body="The first words.", author=author)
     navigations = open_editor(page, post)

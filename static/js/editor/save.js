@@ -69,6 +69,21 @@
       editor.status(data.errors.join(" "), "error");
     }
 
+    // The page's heading and the tab name the post as the page was loaded: a new title shows
+    // there once it is saved, as it would on the next page.
+    var heading = document.querySelector("#content > h2");
+    var shownTitle = heading ? heading.textContent : "";
+    function showTitle(title) {
+      if (!heading || !title || title === shownTitle) {
+        return;
+      }
+      heading.textContent = title;
+      if (shownTitle && document.title.indexOf(shownTitle) !== -1) {
+        document.title = document.title.replace(shownTitle, title);
+      }
+      shownTitle = title;
+    }
+
     function saved(data, editsBefore) {
       if (data.reload) {
         // The save removed a row the page shows (a cross-link made from a [[wikilink]] that
@@ -90,6 +105,7 @@
       if (onSite) {
         onSite.href = data.url; // a new slug is a new address
       }
+      showTitle(data.title);
       if (edits === editsBefore) {
         editor.say("Saved " + data.at, "done");
       } else {
