@@ -54,7 +54,12 @@ class Navigation:
     related: list[Post]
 
 
-def navigation(post: Post, outgoing: Iterable[Link], incoming: Iterable[Link]) -> Navigation:
+def navigation(
+    post: Post,
+    outgoing: Iterable[Link],
+    incoming: Iterable[Link],
+    pairs: list[tuple[int, int]] | None = None,
+) -> Navigation:
     see_also = list(outgoing)
     shown = {post.pk} | {link.target_id for link in see_also}
     linked_from = [link for link in incoming if link.source_id not in shown]
@@ -63,15 +68,19 @@ def navigation(post: Post, outgoing: Iterable[Link], incoming: Iterable[Link]) -
     older = around.older if around.older and around.older.pk not in shown else None
     newer = around.newer if around.newer and around.newer.pk not in shown else None
     shown |= {p.pk for p in (older, newer) if p}
-    related = related_posts(post, exclude=shown)
+    related = related_posts(post, exclude=shown, pairs=pairs)
     return Navigation(see_also, linked_from, Neighbours(older=older, newer=newer), related)
 
 
 def related_posts(
-    post: Post, limit: int = RELATED_LIMIT, exclude: Iterable[int] = ()
+    post: Post,
+    limit: int = RELATED_LIMIT,
+    exclude: Iterable[int] = (),
+    pairs: list[tuple[int, int]] | None = None,
 ) -> list[Post]:
     """Published posts ranked by tags shared with `post` plus cross-links in either direction,
-    newest first among equals. `post.tags` should be prefetched.
+    newest first among equals. `post.tags` should be prefetched; `pairs`, the post's links as
+    (source, target), saves reading them when the caller has.
 
     Scored in Python from the few rows that can score: the posts carrying one of its tags and
     the posts it links with. Asking the database to score every post instead made it visit all
@@ -80,11 +89,12 @@ def related_posts(
     scores: Counter[int] = Counter(
         Post.tags.through.objects.filter(tag__in=[tag.pk for tag in post.tags.all()])
         .exclude(post_id=post.pk)
+        .order_by()
         .values_list("post_id", flat=True)
     )
-    for source, target in Link.objects.filter(Q(source=post.pk) | Q(target=post.pk)).values_list(
-        "source_id", "target_id"
-    ):
+    if pairs is None:
+        pairs = post_link_pairs(post.pk)
+    for source, target in pairs:
         scores[target if source == post.pk else source] += LINK_WEIGHT
     for pk in {post.pk, *exclude}:
         scores.pop(pk, None)
@@ -93,11 +103,17 @@ def related_posts(
     # Ranked from bare (id, date) rows, and only the winners loaded as posts: a popular tag
     # brings hundreds of candidates, and making each a model cost more than the query.
     published = Post.objects.published()
-    rows = published.filter(pk__in=id_list(scores)).values_list("pk", "published_at")
+    rows = published.filter(pk__in=id_list(scores)).order_by().values_list("pk", "published_at")
     ranked = sorted(rows, key=lambda row: (scores[row[0]], row[1], row[0]), reverse=True)
     chosen = [pk for pk, _ in ranked[:limit]]
     found = published.only(*_TEASER_FIELDS).in_bulk(chosen) if chosen else {}
     return [found[pk] for pk in chosen if pk in found]
+
+
+def post_link_pairs(pk: int) -> list[tuple[int, int]]:
+    """(source, target) of every link to or from post `pk`, whatever the other end's status."""
+    links = Link.objects.filter(Q(source=pk) | Q(target=pk)).order_by()
+    return list(links.values_list("source_id", "target_id"))
 
 
 def chronological_neighbours(post: Post) -> Neighbours:

@@ -80,27 +80,32 @@ class PostDetailView(DetailView):
         post = self.object
         # Exists rather than `target__in=published`: the post's few links are checked one by
         # one instead of the database listing every published post to compare with.
+        # Only the other end's title and slug: loading whole posts (bodies and their HTML) for
+        # a list of links was most of these queries' cost.
         published = Post.objects.published()
         outgoing = (
             Link.objects.filter(source=post)
             .filter(Exists(published.filter(pk=OuterRef("target"))))
             .select_related("target")
+            .only("source_id", "note", "target__title", "target__slug")
             .order_by("target__title")
         )
         incoming = (
             Link.objects.filter(target=post)
             .filter(Exists(published.filter(pk=OuterRef("source"))))
             .select_related("source")
+            .only("target_id", "note", "source__title", "source__slug")
             .order_by("-source__published_at")
         )
-        nav = related.navigation(post, outgoing, incoming)
+        # The post's links, both ways, read once for related posts and the local graph.
+        pairs = related.post_link_pairs(post.pk)
+        nav = related.navigation(post, outgoing, incoming, pairs)
         context["outgoing_links"] = nav.see_also
         context["backlinks"] = nav.linked_from
         context["related_posts"] = nav.related
         context["neighbours"] = nav.neighbours
-        local = graph.local_graph(post)
         label = "This post, the posts it links with, and theirs"
-        context["local_graph_svg"] = graph.svg(local, label=label, local=True) if local else ""
+        context["local_graph_svg"] = graph.local_svg(post, label=label, pairs=pairs)
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
