@@ -96,25 +96,24 @@ def site_graph(tag: Tag | None = None) -> Drawing:
     return _draw(rows, edges, SIZE, labelled=LABELLED)
 
 
-def local_graph(
-    post: Post, cap: int = LOCAL_CAP, pairs: list[tuple[int, int]] | None = None
-) -> Drawing | None:
+def local_graph(post: Post, cap: int = LOCAL_CAP, first_hop=None) -> Drawing | None:
     """`post`, the published posts it links with, and theirs (two hops), `cap` posts at most:
-    all of the first hop that fit, then the best-connected of the second. `pairs`, the post's
-    own links as (source, target), saves reading them when the caller has."""
-    found = _local_rows(post, cap, pairs)
+    all of the first hop that fit, then the best-connected of the second. `first_hop`, the
+    published posts it links with as {pk: (title, slug)}, saves reading them when the caller
+    has."""
+    found = _local_rows(post, cap, first_hop)
     if found is None:
         return None
     rows, edges = found
     return _draw(rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk)
 
 
-def local_svg(post: Post, *, label: str, pairs: list[tuple[int, int]] | None = None) -> str:
+def local_svg(post: Post, *, label: str, first_hop=None) -> str:
     """`local_graph(post)` drawn, or "" when the post links with no published post. The
     drawing is cached under a digest of everything it shows (posts, titles, addresses, links,
     colours), so an edit anywhere in it draws it again and a page rendered anew for another
     reason costs only the few queries that gather those."""
-    found = _local_rows(post, LOCAL_CAP, pairs)
+    found = _local_rows(post, LOCAL_CAP, first_hop)
     if found is None:
         return ""
     rows, edges = found
@@ -131,15 +130,15 @@ def local_svg(post: Post, *, label: str, pairs: list[tuple[int, int]] | None = N
     return mark_safe(drawn)
 
 
-def _local_rows(post: Post, cap: int, pairs) -> tuple[list, list[tuple[int, int]]] | None:
-    """The local graph's (pk, title, slug) rows in pk order and its links, in four or five
-    queries: the first hop's published titles, the links around it (which hold the edges
-    too), the second hop's published titles and, if two or more of those are drawn, the links
-    among them."""
+def _local_rows(post: Post, cap: int, first_hop) -> tuple[list, list[tuple[int, int]]] | None:
+    """The local graph's (pk, title, slug) rows in pk order and its links: the first hop (two
+    queries, unless given), the links around it (which hold the edges too), the second hop's
+    published titles and, if two or more of those are drawn, the links among them."""
     published = Post.objects.published()
-    if pairs is None:
+    if first_hop is None:
         pairs = _links_touching({post.pk})
-    titles = _published_titles({t if s == post.pk else s for s, t in pairs} - {post.pk}, published)
+        first_hop = _published_titles({t if s == post.pk else s for s, t in pairs}, published)
+    titles = {pk: found for pk, found in first_hop.items() if pk != post.pk}
     if not titles:
         return None
     chosen = [post.pk, *sorted(titles)[: cap - 1]]

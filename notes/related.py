@@ -131,9 +131,15 @@ def chronological_neighbours(post: Post) -> Neighbours:
     newer = published.filter(Q(published_at__gt=at) | Q(published_at=at, pk__gt=pk)).order_by(
         "published_at", "pk"
     )
-    both = published.filter(
-        Q(pk=Subquery(older.values("pk")[:1])) | Q(pk=Subquery(newer.values("pk")[:1]))
-    ).only(*_TEASER_FIELDS)
+    # The subqueries already keep to published posts; filtering the outer query too made
+    # SQLite walk every published post to test it against them (~2 ms at 1,500 posts).
+    both = (
+        Post.objects.filter(
+            Q(pk=Subquery(older.values("pk")[:1])) | Q(pk=Subquery(newer.values("pk")[:1]))
+        )
+        .order_by()
+        .only(*_TEASER_FIELDS)
+    )
     found = {"older": None, "newer": None}
     for other in both:
         side = "older" if (other.published_at, other.pk) < (at, pk) else "newer"

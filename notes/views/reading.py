@@ -83,29 +83,32 @@ class PostDetailView(DetailView):
         # Only the other end's title and slug: loading whole posts (bodies and their HTML) for
         # a list of links was most of these queries' cost.
         published = Post.objects.published()
-        outgoing = (
+        outgoing = list(
             Link.objects.filter(source=post)
             .filter(Exists(published.filter(pk=OuterRef("target"))))
             .select_related("target")
             .only("source_id", "note", "target__title", "target__slug")
             .order_by("target__title")
         )
-        incoming = (
+        incoming = list(
             Link.objects.filter(target=post)
             .filter(Exists(published.filter(pk=OuterRef("source"))))
             .select_related("source")
             .only("target_id", "note", "source__title", "source__slug")
             .order_by("-source__published_at")
         )
-        # The post's links, both ways, read once for related posts and the local graph.
-        pairs = related.post_link_pairs(post.pk)
+        # The published posts it links with, both ways, are also what related posts count
+        # links from and the local graph's first hop: read once for all three.
+        pairs = [(link.source_id, link.target_id) for link in outgoing + incoming]
+        first_hop = {link.target_id: (link.target.title, link.target.slug) for link in outgoing}
+        first_hop |= {link.source_id: (link.source.title, link.source.slug) for link in incoming}
         nav = related.navigation(post, outgoing, incoming, pairs)
         context["outgoing_links"] = nav.see_also
         context["backlinks"] = nav.linked_from
         context["related_posts"] = nav.related
         context["neighbours"] = nav.neighbours
         label = "This post, the posts it links with, and theirs"
-        context["local_graph_svg"] = graph.local_svg(post, label=label, pairs=pairs)
+        context["local_graph_svg"] = graph.local_svg(post, label=label, first_hop=first_hop)
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
