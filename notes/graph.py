@@ -23,6 +23,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
 from notes.models import Link, Post, Tag, id_list
+from notes.models.posts import post_url
 
 SEED = 7
 SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
@@ -202,7 +203,7 @@ def _draw(
             Node(
                 pk=pk,
                 title=title,
-                url=Post(slug=slug).get_absolute_url(),
+                url=post_url(slug),
                 x=x,
                 y=y,
                 r=round((3 + 2.2 * math.sqrt(backlinks[pk])) * (1 if size == SIZE else 1.4), 1),

@@ -100,14 +100,14 @@ def related_posts(
         scores.pop(pk, None)
     if not scores:
         return []
-    # Ranked from bare (id, date) rows, and only the winners loaded as posts: a popular tag
-    # brings hundreds of candidates, and making each a model cost more than the query.
-    published = Post.objects.published()
-    rows = published.filter(pk__in=id_list(scores)).order_by().values_list("pk", "published_at")
-    ranked = sorted(rows, key=lambda row: (scores[row[0]], row[1], row[0]), reverse=True)
-    chosen = [pk for pk, _ in ranked[:limit]]
-    found = published.only(*_TEASER_FIELDS).in_bulk(chosen) if chosen else {}
-    return [found[pk] for pk in chosen if pk in found]
+    # Ranked from bare rows, and only the winners made posts (`from_db`, as a query would):
+    # a popular tag brings hundreds of candidates, and making each a model cost more than the
+    # query; a second query for the winners cost more than carrying their titles here.
+    published = Post.objects.published().filter(pk__in=id_list(scores)).order_by()
+    fields = ("id", *_TEASER_FIELDS)
+    rows = published.values_list(*fields)
+    ranked = sorted(rows, key=lambda row: (scores[row[0]], row[3], row[0]), reverse=True)
+    return [Post.from_db(published.db, fields, row) for row in ranked[:limit]]
 
 
 def post_link_pairs(pk: int) -> list[tuple[int, int]]:

@@ -69,6 +69,7 @@ class PostDetailView(DetailView):
             Post.objects.visible_to(self.request.user)
             .select_related("author__author_profile", "series", "reference")
             .prefetch_related("tags", "update_notes")
+            .defer("body")  # the Markdown source; the page prints body_html
             # Whether it cites anything, for the .bib link, in the same query as the post.
             .annotate(
                 cites=Exists(Post.cited_references.through.objects.filter(post=OuterRef("pk")))
