@@ -79,25 +79,25 @@ class PostDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         post = self.object
-        # Exists rather than `target__in=published`: the post's few links are checked one by
-        # one instead of the database listing every published post to compare with.
-        # Only the other end's title and slug: loading whole posts (bodies and their HTML) for
-        # a list of links was most of these queries' cost.
+        # Both ways in one query. Exists rather than `target__in=published`: the post's few
+        # links are checked one by one instead of the database listing every published post
+        # to compare with. Only the other end's title and slug: loading whole posts (bodies
+        # and their HTML) for a list of links was most of the cost. One order serves both
+        # lists: "see also" by title (the targets differ), "linked from" newest first (the
+        # target is this post throughout).
         published = Post.objects.published()
-        outgoing = list(
-            Link.objects.filter(source=post)
-            .filter(Exists(published.filter(pk=OuterRef("target"))))
-            .select_related("target")
-            .only("source_id", "note", "target__title", "target__slug")
-            .order_by("target__title")
+        links = (
+            Link.objects.filter(
+                Q(source=post) & Exists(published.filter(pk=OuterRef("target")))
+                | Q(target=post) & Exists(published.filter(pk=OuterRef("source")))
+            )
+            .select_related("source", "target")
+            .only("note", "source__title", "source__slug", "target__title", "target__slug")
+            .order_by("target__title", "-source__published_at")
         )
-        incoming = list(
-            Link.objects.filter(target=post)
-            .filter(Exists(published.filter(pk=OuterRef("source"))))
-            .select_related("source")
-            .only("target_id", "note", "source__title", "source__slug")
-            .order_by("-source__published_at")
-        )
+        outgoing, incoming = [], []
+        for link in links:
+            (outgoing if link.source_id == post.pk else incoming).append(link)
         # The published posts it links with, both ways, are also what related posts count
         # links from and the local graph's first hop: read once for all three.
         pairs = [(link.source_id, link.target_id) for link in outgoing + incoming]
