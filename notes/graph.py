@@ -13,6 +13,7 @@ import html
 import math
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -45,6 +46,7 @@ SPREAD_GRID = 128  # cells a side
 SPREAD_PUSH = 10.0  # how hard crowding pushes, against the links' pull
 SPREAD_GRAVITY = 0.05  # keeps unlinked posts near the rest rather than along the edges
 CACHE_SECONDS = 7 * 24 * 3600
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,10 @@ def local_svg(post: Post, *, label: str, first_hop=None) -> str:
         return ""
     rows, edges = found
     colours, tags = _first_tags([pk for pk, _, _ in rows])
-    shape = (rows, edges, sorted(colours.items()), post.pk, label, LOCAL_SIZE, LOCAL_LABELLED)
+    # Addresses rather than slugs, and this module's own text: a deployment that changes the
+    # URLs or the drawing's markup must not be shown drawings cached before it.
+    shown = [(pk, title, post_url(slug)) for pk, title, slug in rows]
+    shape = (_CODE, shown, edges, sorted(colours.items()), post.pk, label)
     key = "kb:local-graph-svg:" + hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
     drawn = cache.get(key)
     if drawn is None:
