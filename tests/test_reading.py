@@ -242,11 +242,10 @@ class TestQueryCounts:
             if not other.outgoing_links.filter(target=post).exists():
                 link(other, post)
         # The post, its tags and update notes, its links both ways (which also give related
-        # posts their links and the local graph its first hop), older/newer, two for related
-        # posts (tags shared, the candidates), four for the local graph (the links around
-        # the first hop, the second hop's posts, the links among those, first tags), the site
-        # settings.
-        with django_assert_max_num_queries(12):
+        # posts the linked posts and the local graph its first hop), older/newer, the posts
+        # sharing a tag, four for the local graph (the links around the first hop, the
+        # second hop's posts, the links among those, first tags), the site settings.
+        with django_assert_max_num_queries(11):
             assert client.get(post.get_absolute_url()).status_code == 200
 
     @pytest.mark.parametrize("rows", [3, 30])

@@ -81,7 +81,7 @@ class PostDetailView(DetailView):
         post = self.object
         # Both ways in one query. Exists rather than `target__in=published`: the post's few
         # links are checked one by one instead of the database listing every published post
-        # to compare with. Only the other end's title and slug: loading whole posts (bodies
+        # to compare with. Only what a teaser of the other end shows: loading whole posts (bodies
         # and their HTML) for a list of links was most of the cost. One order serves both
         # lists: "see also" by title (the targets differ), "linked from" newest first (the
         # target is this post throughout).
@@ -92,7 +92,10 @@ class PostDetailView(DetailView):
                 | Q(target=post) & Exists(published.filter(pk=OuterRef("source")))
             )
             .select_related("source", "target")
-            .only("note", "source__title", "source__slug", "target__title", "target__slug")
+            .only(
+                "note",
+                *(f"{end}__{field}" for end in ("source", "target") for field in related.TEASER),
+            )
             .order_by("target__title", "-source__published_at")
         )
         outgoing, incoming = [], []
@@ -100,16 +103,17 @@ class PostDetailView(DetailView):
             (outgoing if link.source_id == post.pk else incoming).append(link)
         # The published posts it links with, both ways, are also what related posts count
         # links from and the local graph's first hop: read once for all three.
-        pairs = [(link.source_id, link.target_id) for link in outgoing + incoming]
-        first_hop = {link.target_id: (link.target.title, link.target.slug) for link in outgoing}
-        first_hop |= {link.source_id: (link.source.title, link.source.slug) for link in incoming}
-        nav = related.navigation(post, outgoing, incoming, pairs)
+        linked = {link.target_id: link.target for link in outgoing}
+        linked |= {link.source_id: link.source for link in incoming}
+        nav = related.navigation(post, outgoing, incoming, linked)
         context["outgoing_links"] = nav.see_also
         context["backlinks"] = nav.linked_from
         context["related_posts"] = nav.related
         context["neighbours"] = nav.neighbours
         label = "This post, the posts it links with, and theirs"
-        context["local_graph_svg"] = graph.local_svg(post, label=label, first_hop=first_hop)
+        context["local_graph_svg"] = graph.local_svg(
+            post, label=label, first_hop={pk: (p.title, p.slug) for pk, p in linked.items()}
+        )
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
