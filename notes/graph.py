@@ -13,6 +13,7 @@ import html
 import math
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -23,6 +24,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
 from notes.models import Link, Post, Tag, id_list
+from notes.models.posts import post_url
 
 SEED = 7
 SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
@@ -44,6 +46,7 @@ SPREAD_GRID = 128  # cells a side
 SPREAD_PUSH = 10.0  # how hard crowding pushes, against the links' pull
 SPREAD_GRAVITY = 0.05  # keeps unlinked posts near the rest rather than along the edges
 CACHE_SECONDS = 7 * 24 * 3600
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -96,58 +99,106 @@ def site_graph(tag: Tag | None = None) -> Drawing:
     return _draw(rows, edges, SIZE, labelled=LABELLED)
 
 
-def local_graph(post: Post, cap: int = LOCAL_CAP) -> Drawing | None:
+def local_graph(post: Post, cap: int = LOCAL_CAP, first_hop=None) -> Drawing | None:
     """`post`, the published posts it links with, and theirs (two hops), `cap` posts at most:
-    all of the first hop that fit, then the best-connected of the second."""
-    published = Post.objects.published()
-    first = _neighbours({post.pk}, published) - {post.pk}
-    if not first:
+    all of the first hop that fit, then the best-connected of the second. `first_hop`, the
+    published posts it links with as {pk: (title, slug)}, saves reading them when the caller
+    has."""
+    found = _local_rows(post, cap, first_hop)
+    if found is None:
         return None
-    chosen = [post.pk, *sorted(first)[: cap - 1]]
-    if len(chosen) < cap:
-        around = Counter(_neighbour_pairs(set(chosen), published))
-        second = [pk for pk, _ in sorted(around.items(), key=lambda kv: (-kv[1], kv[0]))]
-        chosen += [pk for pk in second if pk not in chosen][: cap - len(chosen)]
-    rows = list(published.filter(pk__in=chosen).order_by("pk").values_list("pk", "title", "slug"))
-    if post.pk not in {pk for pk, _, _ in rows}:  # staff previewing a draft
-        rows.append((post.pk, post.title, post.slug))
-    edges = _edges_among([pk for pk, _, _ in rows])
+    rows, edges = found
     return _draw(rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk)
 
 
-def _neighbours(ids: set[int], published) -> set[int]:
-    return set(_neighbour_pairs(ids, published)) | ids
+def local_svg(post: Post, *, label: str, first_hop=None) -> str:
+    """`local_graph(post)` drawn, or "" when the post links with no published post. The
+    drawing is cached under a digest of everything it shows (posts, titles, addresses, links,
+    colours), so an edit anywhere in it draws it again and a page rendered anew for another
+    reason costs only the few queries that gather those."""
+    found = _local_rows(post, LOCAL_CAP, first_hop)
+    if found is None:
+        return ""
+    rows, edges = found
+    colours, tags = _first_tags([pk for pk, _, _ in rows])
+    # Addresses rather than slugs, and this module's own text: a deployment that changes the
+    # URLs or the drawing's markup must not be shown drawings cached before it.
+    shown = [(pk, title, post_url(slug)) for pk, title, slug in rows]
+    shape = (_CODE, shown, edges, sorted(colours.items()), post.pk, label)
+    key = "kb:local-graph-svg:" + hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
+    drawn = cache.get(key)
+    if drawn is None:
+        drawing = _draw(
+            rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk, tags=(colours, tags)
+        )
+        drawn = str(svg(drawing, label=label, local=True))
+        cache.set(key, drawn, CACHE_SECONDS)
+    return mark_safe(drawn)
 
 
-def _neighbour_pairs(ids: set[int], published) -> list[int]:
-    """Each published post linked with one of `ids`, once per link (two queries). The links
-    are read first and their other ends checked after: asking for `target__in=published` in
-    the same query made SQLite list every published post (20 to 30 ms a page at 10,000 posts)."""
+def _local_rows(post: Post, cap: int, first_hop) -> tuple[list, list[tuple[int, int]]] | None:
+    """The local graph's (pk, title, slug) rows in pk order and its links: the first hop (two
+    queries, unless given), the links around it (which hold the edges too), the second hop's
+    published titles and, if two or more of those are drawn, the links among them."""
+    published = Post.objects.published()
+    if first_hop is None:
+        pairs = _links_touching({post.pk})
+        first_hop = _published_titles({t if s == post.pk else s for s, t in pairs}, published)
+    titles = {pk: found for pk, found in first_hop.items() if pk != post.pk}
+    if not titles:
+        return None
+    chosen = [post.pk, *sorted(titles)[: cap - 1]]
+    inside = set(chosen)
+    if len(chosen) < cap:
+        links = _links_touching(inside)
+        ends = [t if s in inside else s for s, t in links]
+        more = _published_titles({pk for pk in ends if pk not in inside}, published)
+        around = Counter(pk for pk in ends if pk in more)
+        ranked = sorted(around.items(), key=lambda kv: (-kv[1], kv[0]))
+        added = [pk for pk, _ in ranked][: cap - len(chosen)]
+        titles |= {pk: more[pk] for pk in added}
+        if len(added) > 1:  # links between two second-hop posts touch none of the first
+            links += _links_among(added)
+        inside |= set(added)
+    else:
+        links = _links_among(chosen)
+    titles[post.pk] = (post.title, post.slug)
+    rows = [(pk, *titles[pk]) for pk in sorted(inside)]
+    edges = sorted({(s, t) for s, t in links if s in inside and t in inside})
+    return rows, edges
+
+
+def _links_touching(ids: set[int]) -> list[tuple[int, int]]:
+    """(source, target) of every link from or to one of `ids`, whatever the other end's status.
+    Unordered: Link's default ordering would join the posts twice to sort by title."""
     wanted = id_list(ids)
-    pairs = Link.objects.filter(Q(source__in=wanted) | Q(target__in=wanted)).values_list(
-        "source_id", "target_id"
-    )
-    found = [target if source in ids else source for source, target in pairs]
-    others = {pk for pk in found if pk not in ids}
-    if not others:
-        return []
-    shown = set(published.filter(pk__in=id_list(others)).values_list("pk", flat=True))
-    return [pk for pk in found if pk in shown]
+    links = Link.objects.filter(Q(source__in=wanted) | Q(target__in=wanted)).order_by()
+    return list(links.values_list("source_id", "target_id"))
 
 
-def _edges_among(ids: list[int]) -> list[tuple[int, int]]:
-    if not ids:
-        return []
+def _links_among(ids: list[int]) -> list[tuple[int, int]]:
+    links = Link.objects.filter(source__in=id_list(ids)).order_by()
     wanted = set(ids)
-    pairs = Link.objects.filter(source__in=id_list(ids)).values_list("source_id", "target_id")
-    return sorted({(s, t) for s, t in pairs if t in wanted})
+    return [(s, t) for s, t in links.values_list("source_id", "target_id") if t in wanted]
 
 
-def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -> Drawing:
+def _published_titles(ids: set[int], published) -> dict[int, tuple[str, str]]:
+    """{pk: (title, slug)} of the published posts among `ids`. The links are read first and
+    their other ends checked here: asking for `target__in=published` in the same query made
+    SQLite list every published post (20 to 30 ms a page at 10,000 posts)."""
+    if not ids:
+        return {}
+    rows = published.filter(pk__in=id_list(ids)).order_by().values_list("pk", "title", "slug")
+    return {pk: (title, slug) for pk, title, slug in rows}
+
+
+def _draw(
+    rows, edges, size: int, *, labelled: int, centre: int | None = None, tags=None
+) -> Drawing:
     ids = [pk for pk, _, _ in rows]
     positions = _layout(ids, edges, size)
     backlinks = Counter(target for _, target in edges)
-    colours, tags = _first_tags(ids)
+    colours, tags = tags if tags is not None else _first_tags(ids)
     ranked = sorted(ids, key=lambda pk: (-backlinks[pk], pk))
     shown = set(ranked[:labelled]) | ({centre} if centre else set())
     nodes = []
@@ -157,7 +208,7 @@ def _draw(rows, edges, size: int, *, labelled: int, centre: int | None = None) -
             Node(
                 pk=pk,
                 title=title,
-                url=Post(slug=slug).get_absolute_url(),
+                url=post_url(slug),
                 x=x,
                 y=y,
                 r=round((3 + 2.2 * math.sqrt(backlinks[pk])) * (1 if size == SIZE else 1.4), 1),

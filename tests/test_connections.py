@@ -228,6 +228,29 @@ class TestLocalGraph:
     def test_a_post_without_links_has_none(self, client):
         assert "Nearby notes" not in client.get(make_post("Lonely").get_absolute_url()).text
 
+    def test_drawn_anew_when_a_post_on_it_changes(self, client):
+        """The drawing is cached, and must never outlive what it shows: a neighbour's new
+        title, its first tag's colour, its unpublishing."""
+        centre = make_post("Centre")
+        near = make_post("Old name")
+        link(centre, near)
+        assert node_titles(svg_of(client.get(centre.get_absolute_url()))) == {"Centre", "Old name"}
+        near.title = "New name"
+        near.save()
+        svg = svg_of(client.get(centre.get_absolute_url()))
+        assert node_titles(svg) == {"Centre", "New name"}
+        assert not [n for n in svg.iter(f"{SVG}a") if "g-c" in n.get("class")]
+        tag = make_tag("colour")
+        near.tags.add(tag)
+        svg = svg_of(client.get(centre.get_absolute_url()))
+        coloured = [
+            n for n in svg.iter(f"{SVG}a") if f"g-c{tag.pk % graph.COLOURS}" in n.get("class")
+        ]
+        assert [n.find(f"{SVG}title").text for n in coloured] == ["New name"]
+        near.status = Post.Status.DRAFT
+        near.save()
+        assert "Nearby notes" not in client.get(centre.get_absolute_url()).text
+
 
 class TestEmbeds:
     def test_embeds_a_post_and_a_section_framed_with_their_source(self, client):

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
@@ -200,7 +202,7 @@ class Post(models.Model):
             self.indexed_title = self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("notes:post-detail", kwargs={"slug": self.slug})
+        return post_url(self.slug)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -370,3 +372,22 @@ class Post(models.Model):
         } | self.embedded_post_ids
         # Links to posts an import has yet to write, recorded once they exist.
         self.coming_link_urls = {t.url for t in linked.values() if t.pk is None}
+
+
+def post_url(slug: str) -> str:
+    """A post's address from its slug alone. A post page asks for forty or so (links, related
+    posts, the local graph), and `reverse()` cost more than the rest of building the links."""
+    return _reversed_post_url(slug, get_script_prefix(), get_urlconf())
+
+
+@functools.lru_cache(maxsize=4096)
+def _reversed_post_url(slug: str, prefix: str, urlconf: str | None) -> str:
+    return reverse("notes:post-detail", kwargs={"slug": slug}, urlconf=urlconf)
+
+
+def _urls_changed(setting: str, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":  # tests that swap the URLs
+        _reversed_post_url.cache_clear()
+
+
+setting_changed.connect(_urls_changed, dispatch_uid="kb-post-url-cache")

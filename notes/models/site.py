@@ -12,6 +12,9 @@ from notes.rendering import render_markdown
 from notes.rendering.macros import parse_preamble
 from notes.rendering.typesetting import mathml_only
 
+# The settings as of the site's newest token, shared by this process's requests (read-only).
+_by_token: dict[str, SiteSettings] = {}
+
 
 class SiteState(models.Model):
     """One row saying when the public site last changed, which the page cache keys on.
@@ -102,10 +105,22 @@ class SiteSettings(models.Model):
 
     @classmethod
     def for_request(cls, request) -> SiteSettings:
-        """`current()`, read once per request however many parts of the page ask."""
+        """`current()`, read once per request however many parts of the page ask, and once
+        per process for each state of the site when the page cache has read that state's
+        token (`request.site_state`): saving the settings replaces the token in the same
+        transaction, so a request that sees the old token may be shown the old settings and
+        one that sees the new token reads them anew."""
         found = getattr(request, "_kb_site_settings", None)
         if found is None:
-            found = request._kb_site_settings = cls.current()
+            state = getattr(request, "site_state", None)
+            token = state.token if state is not None else None
+            kept = _by_token.get(token) if token else None
+            if kept is None:
+                kept = cls.current()
+                if token:
+                    _by_token.clear()  # only the newest state is asked for again
+                    _by_token[token] = kept
+            found = request._kb_site_settings = kept
         return found
 
     @property

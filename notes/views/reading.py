@@ -69,6 +69,7 @@ class PostDetailView(DetailView):
             Post.objects.visible_to(self.request.user)
             .select_related("author__author_profile", "series", "reference")
             .prefetch_related("tags", "update_notes")
+            .defer("body")  # the Markdown source; the page prints body_html
             # Whether it cites anything, for the .bib link, in the same query as the post.
             .annotate(
                 cites=Exists(Post.cited_references.through.objects.filter(post=OuterRef("pk")))
@@ -78,29 +79,41 @@ class PostDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         post = self.object
-        # Exists rather than `target__in=published`: the post's few links are checked one by
-        # one instead of the database listing every published post to compare with.
+        # Both ways in one query. Exists rather than `target__in=published`: the post's few
+        # links are checked one by one instead of the database listing every published post
+        # to compare with. Only what a teaser of the other end shows: loading whole posts (bodies
+        # and their HTML) for a list of links was most of the cost. One order serves both
+        # lists: "see also" by title (the targets differ), "linked from" newest first (the
+        # target is this post throughout).
         published = Post.objects.published()
-        outgoing = (
-            Link.objects.filter(source=post)
-            .filter(Exists(published.filter(pk=OuterRef("target"))))
-            .select_related("target")
-            .order_by("target__title")
+        links = (
+            Link.objects.filter(
+                Q(source=post) & Exists(published.filter(pk=OuterRef("target")))
+                | Q(target=post) & Exists(published.filter(pk=OuterRef("source")))
+            )
+            .select_related("source", "target")
+            .only(
+                "note",
+                *(f"{end}__{field}" for end in ("source", "target") for field in related.TEASER),
+            )
+            .order_by("target__title", "-source__published_at")
         )
-        incoming = (
-            Link.objects.filter(target=post)
-            .filter(Exists(published.filter(pk=OuterRef("source"))))
-            .select_related("source")
-            .order_by("-source__published_at")
-        )
-        nav = related.navigation(post, outgoing, incoming)
+        outgoing, incoming = [], []
+        for link in links:
+            (outgoing if link.source_id == post.pk else incoming).append(link)
+        # The published posts it links with, both ways, are also what related posts count
+        # links from and the local graph's first hop: read once for all three.
+        linked = {link.target_id: link.target for link in outgoing}
+        linked |= {link.source_id: link.source for link in incoming}
+        nav = related.navigation(post, outgoing, incoming, linked)
         context["outgoing_links"] = nav.see_also
         context["backlinks"] = nav.linked_from
         context["related_posts"] = nav.related
         context["neighbours"] = nav.neighbours
-        local = graph.local_graph(post)
         label = "This post, the posts it links with, and theirs"
-        context["local_graph_svg"] = graph.svg(local, label=label, local=True) if local else ""
+        context["local_graph_svg"] = graph.local_svg(
+            post, label=label, first_hop={pk: (p.title, p.slug) for pk, p in linked.items()}
+        )
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
         site = SiteSettings.for_request(self.request).site_title
