@@ -90,7 +90,7 @@ def new_reference(meta: PageMetadata, identifier: Identifier) -> Reference:
         authors=meta.people or [{"literal": name} for name in meta.authors],
         year=year,
         month=month if month and 1 <= month <= 12 else None,
-        doi=meta.doi if identifier.kind == "doi" else (meta.doi or ""),
+        doi=meta.doi,
         arxiv_id=meta.arxiv_id,
         url=identifier.url,
         abstract=meta.description,
@@ -107,11 +107,14 @@ def reference_for(
     found = existing_reference(identifier)
     if found is not None:
         return found, False
-    reference = new_reference(meta or look_up(identifier), identifier)
+    return _add(new_reference(meta or look_up(identifier), identifier)), True
+
+
+def _add(reference: Reference) -> Reference:
     if reference.doi and Reference.objects.filter(doi__iexact=reference.doi).exists():
         reference.doi = ""  # an arXiv paper whose journal version is already in, under its DOI
     reference.full_clean()
-    return services.save_reference(reference), True
+    return services.save_reference(reference)
 
 
 def summary_of(reference: Reference, identifier: Identifier) -> Post | None:
@@ -125,8 +128,12 @@ def capture_paper(identifier: Identifier, *, user, draft: bool = True) -> Captur
     """Add the paper to the bibliography and, with `draft`, write a summary draft of it linked
     to its entry, unless one exists. All or nothing; LookupFailed if the registry is needed and
     cannot answer."""
-    meta = None if existing_reference(identifier) else look_up(identifier)
-    reference, created = reference_for(identifier, meta)
+    reference = existing_reference(identifier)
+    meta = None
+    if reference is None:
+        meta = look_up(identifier)
+        reference = _add(new_reference(meta, identifier))
+    created = meta is not None
     if not draft:
         return CapturedPaper(reference, created, None)
     summary = summary_of(reference, identifier)
