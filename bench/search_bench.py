@@ -48,8 +48,8 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from vocabulary import CLUSTERS, FILLER, RARE, VOCABULARY, sentence  # noqa: E402
 
+from notes.catalogue import catalogue  # noqa: E402
 from notes.models import Post, Tag  # noqa: E402
-from notes.search_ranking import catalogue  # noqa: E402
 
 
 def fill(count: int, rng: random.Random) -> None:

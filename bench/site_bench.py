@@ -75,7 +75,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from processes import free_port, workers_of  # noqa: E402
 from vocabulary import CLUSTERS, RARE, VOCABULARY  # noqa: E402
 
-from notes import search_ranking  # noqa: E402
+from notes import catalogue  # noqa: E402
 from notes.importing import import_markdown  # noqa: E402
 from notes.models import Post, Tag  # noqa: E402
 
@@ -228,11 +228,11 @@ def queries_per_page(pages: list[tuple[str, list[str], bool]]) -> dict[str, dict
 
 
 def catalogue_memory_mb() -> float:
-    """What search's catalogue of published posts (notes/search_ranking.py) holds in each
+    """What search's catalogue of published posts (notes/catalogue.py) holds in each
     worker, measured here by building one."""
-    search_ranking._cached = None  # the queries above built one already
+    catalogue._cached = None  # the queries above built one already
     tracemalloc.start()
-    search_ranking.catalogue()
+    catalogue.catalogue()
     memory, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return round(memory / 1e6, 1)

@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from notes import site_state
+from notes.catalogue import catalogue
 from notes.models import Post, Tag
 from notes.search import engine
 from notes.search_query import SearchQuery, fold
-from notes.search_ranking import catalogue, find
+from notes.search_ranking import find
 
 LIMIT = 3
 MAX_WORDS = 6

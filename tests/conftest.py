@@ -1,3 +1,4 @@
+import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -91,3 +92,22 @@ def revoked(staff_user) -> Caller:
 @pytest.fixture
 def anonymous() -> Caller:
     return Caller()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Time travel: `clock.go(hours=2)` moves every `timezone.now()` forward."""
+
+    class Clock:
+        start = timezone.now()
+        offset = datetime.timedelta()
+
+        def go(self, **delta) -> None:
+            self.offset += datetime.timedelta(**delta)
+
+        def now(self) -> datetime.datetime:
+            return self.start + self.offset
+
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", clock.now)
+    return clock

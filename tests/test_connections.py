@@ -140,6 +140,25 @@ class TestGraph:
         edges = sorted(Link.objects.values_list("source_id", "target_id"))
         assert graph.layout(ids, edges, 1000) == graph.layout(ids, edges, 1000)
 
+    def test_a_small_graph_draws_linked_posts_near_and_keeps_every_dot_apart(self):
+        # Two clusters of six, each a ring, joined by one link: what a local graph looks like.
+        ids = list(range(1, 13))
+        edges = sorted(
+            {(a, b) for group in (ids[:6], ids[6:]) for a, b in pairwise(group + group[:1])}
+            | {(6, 7)}
+        )
+        positions = graph.layout(ids, edges, 600)
+
+        def far(a: int, b: int) -> float:
+            (x1, y1), (x2, y2) = positions[a], positions[b]
+            return math.hypot(x1 - x2, y1 - y2)
+
+        linked = [far(a, b) for a, b in edges]
+        apart = [far(a, b) for a in ids[:6] for b in ids[6:] if (a, b) != (6, 7)]
+        assert sum(linked) / len(linked) < 0.6 * sum(apart) / len(apart)
+        assert min(far(a, b) for a in ids for b in ids if a < b) > 15  # dots have radii of 4 to 10
+        assert all(0 <= x <= 600 and 0 <= y <= 600 for x, y in positions.values())
+
     def test_a_large_graph_spreads_its_posts_and_keeps_linked_ones_near(self):
         # 3,500 notes on 40 topics, linked mostly to notes near them, as the benchmark's are.
         rng = random.Random(1)

@@ -380,6 +380,27 @@ class TestRelatedAndNeighbours:
         assert link_texts(newest_nav) == ["← Older Middle"]
         assert "Newer →" not in client.get(older.get_absolute_url()).text.split("post-nav")[0]
 
+    def test_a_draft_previewed_by_staff_shows_where_it_would_stand(self, staff_client):
+        make_post("Before the draft", days_ago=3)
+        draft = make_draft("Work in progress", published_at=timezone.now() - datetime.timedelta(2))
+        make_post("After the draft", days_ago=1)
+        nav = section(staff_client.get(draft.get_absolute_url()), 'class="post-nav"')
+        assert link_texts(nav) == ["← Older Before the draft", "Newer → After the draft"]
+
+    def test_a_scheduled_post_joins_the_chain_and_related_posts_when_it_comes_out(
+        self, client, clock
+    ):
+        tag = make_tag("results")
+        thursday = make_post("Thursday notes", tags=[tag], published_at=clock.now())
+        make_post("Friday results", tags=[tag], published_at=clock.now() + datetime.timedelta(1))
+        page = client.get(thursday.get_absolute_url())
+        assert "Friday results" not in page.text
+
+        clock.go(days=1, minutes=1)  # no save: its time has come
+
+        page = client.get(thursday.get_absolute_url())
+        assert link_texts(section(page, 'class="post-nav"'))[-1] == "Newer → Friday results"
+
     def test_posts_published_at_the_same_moment_still_chain(self, client):
         moment = timezone.now() - datetime.timedelta(days=1)
         first = make_post("Same time A", published_at=moment)

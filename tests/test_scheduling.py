@@ -9,7 +9,6 @@ import io
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
 
 from notes import scheduling, services, site_state
 from notes.models import Link, Post, SiteState
@@ -18,25 +17,6 @@ from tests.factories import make_post
 pytestmark = pytest.mark.django_db
 
 SECRET = "The result nobody may read before Friday."
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Time travel: `clock.go(hours=2)` moves every `timezone.now()` forward."""
-
-    class Clock:
-        start = timezone.now()
-        offset = datetime.timedelta()
-
-        def go(self, **delta) -> None:
-            self.offset += datetime.timedelta(**delta)
-
-        def now(self) -> datetime.datetime:
-            return self.start + self.offset
-
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock.now)
-    return clock
 
 
 @pytest.fixture

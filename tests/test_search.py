@@ -353,6 +353,14 @@ class TestFacets:
         assert self.facets(response, "Tags") == [("rl", "3"), ("bandits", "1")]
         assert self.facets(response, "Years") == [("2023", "2"), ("2022", "1")]
 
+    def test_counts_are_right_for_a_search_matching_few_posts_too(self, client, posts):
+        # "regret" matches most posts, whose counts are worked out from what it misses;
+        # "kernels" matches one, counted directly.
+        response = search_for(client, "kernels")
+
+        assert self.facets(response, "Tags") == [("bandits", "1")]
+        assert self.facets(response, "Years") == [("2021", "1")]
+
     def test_clicking_a_facet_narrows_the_search(self, client, posts):
         response = search_for(client, "regret")
         bandits = re.search(r'<a href="(\?[^"]*)">bandits</a>', response.text).group(1)

@@ -10,12 +10,30 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from notes.models.taxonomy import Tag
 from notes.models.title_words import link_candidates
 from notes.rendering import WikiTarget
 from notes.rendering.results import EmbedSource
 
 if TYPE_CHECKING:
     from notes.models.posts import Post
+
+
+# What a post's card shows (notes/includes/_post_card.html, _post_meta.html), and what its
+# byline's name comes from (`display_name_of`).
+CARD_FIELDS = (
+    "title",
+    "slug",
+    "excerpt",
+    "published_at",
+    "reading_time",
+    "source_url",
+    "reference_id",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+    "author__author_profile__display_name",
+)
 
 
 class PostQuerySet(models.QuerySet):
@@ -38,11 +56,14 @@ class PostQuerySet(models.QuerySet):
         return self.filter(status=self.model.Status.DRAFT)
 
     def for_listing(self) -> PostQuerySet:
-        """What a card in a listing shows, fetched in a fixed number of queries."""
+        """What a card in a listing shows, fetched in a fixed number of queries, and only that:
+        a card is built for every result of every listing, and reading and making whole
+        posts, users and tags (bodies, HTML, password hashes, tag descriptions) for it cost
+        more than the query."""
         return (
             self.select_related("author", "author__author_profile")
-            .prefetch_related("tags")
-            .defer("body", "body_html")
+            .prefetch_related(models.Prefetch("tags", Tag.objects.only("name", "slug")))
+            .only(*CARD_FIELDS)
         )
 
     def visible_to(self, user) -> PostQuerySet:
@@ -115,12 +136,13 @@ class PostQuerySet(models.QuerySet):
         return found
 
     def _by_alias(self, wanted: Sequence[str], fields: Sequence[str], among) -> dict:
-        # Aliases are lines of one text field, so no index finds one: read every post's
-        # aliases (short, and only rows that have some), match whole lines ignoring case here,
-        # then fetch the posts matched. A LIKE a name would cost a scan per name instead.
+        # Aliases are lines of one text field, so no index finds one: read the aliases of the
+        # posts that have some (a partial index lists them), match whole lines ignoring case
+        # here, then fetch the posts matched. A LIKE a name would cost a scan per name instead.
+        # `aliases > ''` is written as the index's condition is, so both engines use it.
         names = {t.lower() for t in wanted}
         owner: dict[str, int] = {}
-        rows = among.exclude(aliases="").order_by("pk").values_list("pk", "aliases")
+        rows = among.filter(aliases__gt="").order_by("pk").values_list("pk", "aliases")
         for pk, aliases in rows:
             for alias in aliases.splitlines():
                 if alias.lower() in names:

@@ -1,21 +1,19 @@
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Mapping
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.signals import setting_changed
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from notes.images import describe_images
+from notes.models.addresses import slug_url
 from notes.models.aliases import MAX_ALIAS_CHARS, MAX_ALIASES, alias_list, alias_problem
 from notes.models.authors import display_name_of
 from notes.models.math import MathStylesheet
@@ -183,6 +181,11 @@ class Post(models.Model):
             models.Index(fields=["status", "-published_at"], name="notes_post_public_idx"),
             # Wikilinks resolve by title, ignoring case, on every save.
             models.Index(Lower("title"), name="notes_post_title_lower_idx"),
+            # A wikilink no slug or title answers is looked up among the posts with aliases:
+            # few, and without this each such render read the whole table to find them.
+            models.Index(
+                fields=["id"], condition=models.Q(aliases__gt=""), name="notes_post_aliased_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -375,19 +378,4 @@ class Post(models.Model):
 
 
 def post_url(slug: str) -> str:
-    """A post's address from its slug alone. A post page asks for forty or so (links, related
-    posts, the local graph), and `reverse()` cost more than the rest of building the links."""
-    return _reversed_post_url(slug, get_script_prefix(), get_urlconf())
-
-
-@functools.lru_cache(maxsize=4096)
-def _reversed_post_url(slug: str, prefix: str, urlconf: str | None) -> str:
-    return reverse("notes:post-detail", kwargs={"slug": slug}, urlconf=urlconf)
-
-
-def _urls_changed(setting: str, **kwargs) -> None:
-    if setting == "ROOT_URLCONF":  # tests that swap the URLs
-        _reversed_post_url.cache_clear()
-
-
-setting_changed.connect(_urls_changed, dispatch_uid="kb-post-url-cache")
+    return slug_url("notes:post-detail", slug)

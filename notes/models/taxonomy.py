@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from markdownx.models import MarkdownxField
 
+from notes.models.addresses import slug_url
 from notes.rendering import render_markdown
 from notes.rendering.typesetting import mathml_only
 from notes.slugs import unique_slug
@@ -73,4 +74,4 @@ class Tag(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("notes:tag-detail", kwargs={"slug": self.slug})
+        return slug_url("notes:tag-detail", self.slug)

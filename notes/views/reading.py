@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 
 from notes import graph, related
+from notes.catalogue import catalogue
 from notes.citation import blog_posting, citation_for, highwire_tags, json_ld_script
 from notes.models import Link, Post, Series, SiteSettings, Tag
 
@@ -105,7 +106,8 @@ class PostDetailView(DetailView):
         # links from and the local graph's first hop: read once for all three.
         linked = {link.target_id: link.target for link in outgoing}
         linked |= {link.source_id: link.source for link in incoming}
-        nav = related.navigation(post, outgoing, incoming, linked)
+        known = catalogue(getattr(self.request, "site_state", None))
+        nav = related.navigation(post, outgoing, incoming, linked, known)
         context["outgoing_links"] = nav.see_also
         context["backlinks"] = nav.linked_from
         context["related_posts"] = nav.related

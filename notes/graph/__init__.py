@@ -1,5 +1,5 @@
 """The graph of the notes: published posts as nodes, cross-links between them as edges, laid out
-on the server (networkx) and drawn as an SVG that works with no script.
+on the server (`notes.graph.positions`) and drawn as an SVG that works with no script.
 
 The layout is the slow part, so it is cached under a digest of the graph's shape (its nodes and
 edges): editing a post's text leaves the drawing alone; adding a link or a post lays it out
@@ -15,38 +15,27 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import networkx as nx
-import numpy as np
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
-from scipy import ndimage, sparse
-from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
+from notes.graph.positions import CACHE_SECONDS, FORCE_LIMIT, cached_layout, layout
 from notes.models import Link, Post, Tag, id_list
 from notes.models.posts import post_url
 
-SEED = 7
+__all__ = ["FORCE_LIMIT", "layout", "local_graph", "local_svg", "site_graph", "svg"]
+
 SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
 LOCAL_SIZE = 600
 LOCAL_CAP = 24  # posts on a post's local graph, itself included
 LABELLED = 25  # the most linked posts carry their title on the whole graph
 LOCAL_LABELLED = 10
 COLOURS = 8  # classes g-c0 … g-c7 in connections.css; a tag's is fixed by its id
-# networkx's force layout costs about n² per round: 50 rounds of 400 posts take ~1 s. Past
-# that the layout starts from the spectral one (an eigenvector problem on the sparse graph,
-# ~1.5 s for 10,000 posts), which puts the graph's large-scale shape right but crowds most
-# posts into a thin ring or one spot, and then spreads them (`_spread`): the same pulls along
-# the links, but pushes from the density of posts on a grid rather than from every other
-# post, so a round costs n + links rather than n². See README, "Performance".
-FORCE_LIMIT = 400
-FORCE_ROUNDS = 50
-SPREAD_ROUNDS = 60
-SPREAD_GRID = 128  # cells a side
-SPREAD_PUSH = 10.0  # how hard crowding pushes, against the links' pull
-SPREAD_GRAVITY = 0.05  # keeps unlinked posts near the rest rather than along the edges
-CACHE_SECONDS = 7 * 24 * 3600
-_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+# This package's own code, in the cache keys of its drawings: a deployment that changes the
+# layout or the markup must not be shown drawings cached before it.
+_CODE = hashlib.sha256(
+    b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))
+).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -121,8 +110,8 @@ def local_svg(post: Post, *, label: str, first_hop=None) -> str:
         return ""
     rows, edges = found
     colours, tags = _first_tags([pk for pk, _, _ in rows])
-    # Addresses rather than slugs, and this module's own text: a deployment that changes the
-    # URLs or the drawing's markup must not be shown drawings cached before it.
+    # Addresses rather than slugs: a deployment that changes the URLs must not be shown
+    # drawings cached before it.
     shown = [(pk, title, post_url(slug)) for pk, title, slug in rows]
     shape = (_CODE, shown, edges, sorted(colours.items()), post.pk, label)
     key = "kb:local-graph-svg:" + hashlib.sha256(repr(shape).encode()).hexdigest()[:32]
@@ -196,7 +185,7 @@ def _draw(
     rows, edges, size: int, *, labelled: int, centre: int | None = None, tags=None
 ) -> Drawing:
     ids = [pk for pk, _, _ in rows]
-    positions = _layout(ids, edges, size)
+    positions = cached_layout(ids, edges, size)
     backlinks = Counter(target for _, target in edges)
     colours, tags = tags if tags is not None else _first_tags(ids)
     ranked = sorted(ids, key=lambda pk: (-backlinks[pk], pk))
@@ -237,120 +226,6 @@ def _first_tags(ids: list[int]) -> tuple[dict[int, int], list[Tag]]:
     for tag in tags:
         tag.colour = tag.pk % COLOURS
     return {post: tag.pk % COLOURS for post, tag in first.items()}, tags
-
-
-def _layout(
-    ids: list[int], edges: list[tuple[int, int]], size: int
-) -> dict[int, tuple[float, float]]:
-    digest = hashlib.sha256(repr((ids, edges, size)).encode()).hexdigest()[:32]
-    key = f"kb:graph-layout:{digest}"
-    found = cache.get(key)
-    if found is None:
-        found = layout(ids, edges, size)
-        cache.set(key, found, CACHE_SECONDS)
-    return found
-
-
-def layout(
-    ids: list[int], edges: list[tuple[int, int]], size: int
-) -> dict[int, tuple[float, float]]:
-    """Positions inside a `size` square, with a margin for labels; the same for the same graph."""
-    if not ids:
-        return {}
-    count = len(ids)
-    if count == 1:
-        raw = {ids[0]: (0.0, 0.0)}
-    elif count <= FORCE_LIMIT:
-        graph = nx.Graph()
-        graph.add_nodes_from(ids)
-        graph.add_edges_from(edges)
-        raw = nx.spring_layout(graph, seed=SEED, iterations=FORCE_ROUNDS, method="force")
-    else:
-        index = {pk: i for i, pk in enumerate(ids)}
-        pairs = np.array([(index[s], index[t]) for s, t in edges], dtype=np.intp).reshape(-1, 2)
-        raw = dict(zip(ids, _spread(pairs, _spectral(count, pairs)), strict=True))
-    return _fit(raw, size)
-
-
-def _spectral(count: int, pairs: np.ndarray) -> np.ndarray:
-    """networkx's sparse spectral layout (the Laplacian's two smallest non-zero eigenvectors),
-    with ARPACK started from a fixed vector rather than a random one, and each axis's sign
-    fixed, so the same graph is drawn the same way every time."""
-    if not len(pairs):
-        return np.random.default_rng(SEED).random((count, 2))
-    ones = np.ones(2 * len(pairs))
-    rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
-    adjacency = sparse.csr_array((ones, (rows, cols)), shape=(count, count))
-    adjacency.data[:] = 1.0  # a link both ways is one edge, as in networkx's Graph
-    laplacian = sparse.diags_array(adjacency.sum(axis=1)) - adjacency
-    start = np.random.default_rng(SEED).random(count)
-    ncv = max(7, int(math.sqrt(count)))
-    try:
-        values, vectors = eigsh(laplacian, 3, which="SM", ncv=ncv, v0=start)
-    except ArpackNoConvergence:  # rare; the spreading then does all the work
-        return np.random.default_rng(SEED).random((count, 2))
-    pos = vectors[:, np.argsort(values)[1:3]]
-    return pos * np.sign(pos[np.abs(pos).argmax(axis=0), [0, 1]])
-
-
-def _spread(pairs: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Fruchterman-Reingold rounds from `start` (n by 2) with the repulsion taken from a
-    smoothed grid of how many posts each cell holds (a particle-mesh approximation), and a
-    little gravity; deterministic, like the rest of the layout."""
-    count = len(start)
-    sources, targets = pairs[:, 0], pairs[:, 1]
-    pos = start - start.min(axis=0)
-    pos /= pos.max() or 1.0
-    # Posts the spectral layout put on the same spot need telling apart.
-    pos += np.random.default_rng(SEED).normal(0, 1e-3, pos.shape)
-    spacing = 1 / math.sqrt(count)  # the ideal distance between posts
-    push = SPREAD_PUSH * (spacing * SPREAD_GRID) ** 2
-    step = 0.1
-    for _ in range(SPREAD_ROUNDS):
-        low = pos.min(axis=0)
-        pos = (pos - low) / ((pos.max(axis=0) - low).max() or 1.0)
-        pull = pos[targets] - pos[sources]
-        pull *= np.sqrt((pull * pull).sum(axis=1))[:, None] / spacing
-        moves = np.stack(
-            [
-                np.bincount(sources, pull[:, axis], count)
-                - np.bincount(targets, pull[:, axis], count)
-                for axis in (0, 1)
-            ],
-            axis=1,
-        ).astype(float)  # bincount of no links at all counts in integers
-        cells = np.minimum((pos * SPREAD_GRID).astype(np.intp), SPREAD_GRID - 1)
-        crowd = np.zeros((SPREAD_GRID, SPREAD_GRID))
-        np.add.at(crowd, (cells[:, 0], cells[:, 1]), 1.0)
-        slope_x, slope_y = np.gradient(ndimage.gaussian_filter(crowd, sigma=2.0))
-        moves -= push * np.stack(
-            [slope_x[cells[:, 0], cells[:, 1]], slope_y[cells[:, 0], cells[:, 1]]], axis=1
-        )
-        moves -= SPREAD_GRAVITY * (pos - pos.mean(axis=0))
-        length = np.sqrt((moves * moves).sum(axis=1)) + 1e-12
-        pos += moves * (np.minimum(length, step) / length)[:, None]
-        step *= 0.95  # cooling, so it settles
-    return pos
-
-
-def _fit(raw, size: int) -> dict[int, tuple[float, float]]:
-    """Scale to `size` wide, keeping the shape; a flat graph makes a shorter drawing (down to
-    half as tall), so it is not a thin band in a big empty square. The margins leave room for
-    the labels, which are centred on their dots."""
-    xs = [float(p[0]) for p in raw.values()]
-    ys = [float(p[1]) for p in raw.values()]
-    left, low = min(xs), min(ys)
-    side, top = size * 0.14, size * 0.05
-    span_x = (max(xs) - left) or 1.0
-    span_y = (max(ys) - low) or 1.0
-    scale = (size - 2 * side) / span_x
-    height = min(max(span_y * scale, size * 0.5 - 2 * top), size - 2 * top)
-    scale_y = height / span_y
-    return {
-        pk: (round(side + (x - left) * scale, 1), round(top + (y - low) * scale_y, 1))
-        for pk, x, y in zip(raw, xs, ys, strict=True)
-    }
 
 
 def svg(drawing: Drawing, *, label: str, local: bool = False) -> SafeString:
