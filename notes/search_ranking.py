@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from django.db import connection
 
@@ -42,7 +44,7 @@ def _relevance(score: float) -> int:
 class Matches:
     """The published posts a search matches, best first."""
 
-    ids: list[int]
+    ids: Sequence[int]
     catalogue: Catalogue | None = None
     _facet_counts: tuple[Counter[int], Counter[int]] | None = field(default=None, repr=False)
 
@@ -64,7 +66,9 @@ class Matches:
 
     def _counts(self) -> tuple[Counter[int], Counter[int]]:
         if self._facet_counts is None:
-            self._facet_counts = self.catalogue.counts(self.ids)
+            ids = self.ids
+            members = ids.members() if isinstance(ids, Ranked) else ids
+            self._facet_counts = self.catalogue.counts(members)
         return self._facet_counts
 
 
@@ -112,13 +116,70 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
         by_tier.append([pk for pk in ids if pk in tier])
         ids = [pk for pk in ids if pk not in tier]
     by_tier.append(ids)
-    # Only the newest SCORED_PER_TIER of a tier are scored: a word in thousands of posts
-    # distinguishes none of them, and scoring every one would cost more than the search.
-    with connection.cursor() as cursor:
-        scores = search.scores(cursor, query.clauses, [pk for t in by_tier for pk in t[:SCORED]])
-    ranked = []
-    for tier_ids in by_tier:
-        # A stable sort: equal scores stay newest first.
-        ranked += sorted(tier_ids[:SCORED], key=lambda pk: -_relevance(scores.get(pk, 0)))
-        ranked += tier_ids[SCORED:]
-    return Matches(ids=ranked, catalogue=known)
+
+    def scores(ids: list[int]) -> dict[int, float]:
+        with connection.cursor() as cursor:
+            return search.scores(cursor, query.clauses, ids)
+
+    return Matches(ids=Ranked(by_tier, scores), catalogue=known)
+
+
+class Ranked(Sequence[int]):
+    """The matches in order: the tiers in turn, each one's newest SCORED posts by score (newest
+    first among equals), then its others newest first. Only the newest are scored because a
+    word in thousands of posts distinguishes none of them, and scoring every one would cost
+    more than the search.
+
+    A tier is ranked when a slice first reaches into it, the tiers a slice reaches in one
+    query: the first page of a word most posts hold scores the one tier it shows, not three
+    (on PostgreSQL, scoring is most of such a search)."""
+
+    def __init__(self, tiers: list[list[int]], score: Callable[[list[int]], dict[int, float]]):
+        self._tiers = tiers
+        self._score = score
+        self._ranked: list[list[int] | None] = [None] * len(tiers)
+        self._starts = list(accumulate((len(tier) for tier in tiers), initial=0))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            return self._span(start, stop) if step == 1 else self._span(0, len(self))[index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("no such match")
+        return self._span(index, index + 1)[0]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._span(0, len(self)))
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None
+
+    def members(self) -> list[int]:
+        """Every match, in no particular order: what counting them needs."""
+        return [pk for tier in self._tiers for pk in tier]
+
+    def _span(self, start: int, stop: int) -> list[int]:
+        starts = self._starts
+        reached = [i for i in range(len(self._tiers)) if starts[i] < stop and start < starts[i + 1]]
+        self._rank([i for i in reached if self._ranked[i] is None])
+        found: list[int] = []
+        for i in reached:
+            found += self._ranked[i][max(start - starts[i], 0) : stop - starts[i]]
+        return found
+
+    def _rank(self, tiers: list[int]) -> None:
+        if not tiers:
+            return
+        scores = self._score([pk for i in tiers for pk in self._tiers[i][:SCORED]])
+        for i in tiers:
+            tier = self._tiers[i]
+            # A stable sort: equal scores stay newest first.
+            ranked = sorted(tier[:SCORED], key=lambda pk: -_relevance(scores.get(pk, 0)))
+            self._ranked[i] = ranked + tier[SCORED:]

@@ -159,6 +159,25 @@ class TestGraph:
         assert min(far(a, b) for a in ids for b in ids if a < b) > 15  # dots have radii of 4 to 10
         assert all(0 <= x <= 600 and 0 <= y <= 600 for x, y in positions.values())
 
+    def test_groups_with_no_link_between_them_sit_side_by_side(self):
+        # Two rings of six with nothing between them: drawn together, they used to end in
+        # opposite corners with the middle of the drawing empty.
+        ids = list(range(1, 13))
+        edges = sorted(
+            (a, b) for group in (ids[:6], ids[6:]) for a, b in pairwise(group + group[:1])
+        )
+        positions = graph.layout(ids, edges, graph.SIZE)
+
+        def box(group):
+            xs, ys = zip(*(positions[pk] for pk in group), strict=True)
+            return min(xs), min(ys), max(xs), max(ys)
+
+        (l1, t1, r1, b1), (l2, t2, r2, b2) = box(ids[:6]), box(ids[6:])
+        apart_x = max(l2 - r1, l1 - r2)
+        apart_y = max(t2 - b1, t1 - b2)
+        assert max(apart_x, apart_y) > 0  # the rings do not overlap
+        assert max(apart_x, apart_y) < 0.5 * max(r1 - l1, b1 - t1)  # nor stand far apart
+
     def test_a_large_graph_spreads_its_posts_and_keeps_linked_ones_near(self):
         # 3,500 notes on 40 topics, linked mostly to notes near them, as the benchmark's are.
         rng = random.Random(1)

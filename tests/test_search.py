@@ -228,6 +228,20 @@ class TestRelevance:
         ]
         assert found(client, "posterior")[:2] == ["Information theory notes", "Divergence measures"]
 
+    def test_a_page_that_spans_two_tiers_ranks_both(self, client):
+        # Eight title matches fill most of page one; the body matches follow by relevance,
+        # the best two ending page one and the other three on page two.
+        for n in range(8):
+            make_post(f"Divergence note {n}", body=_body(1), days_ago=n + 1)
+        for mentions, days in ((1, 10), (12, 500), (3, 20), (8, 400), (5, 30)):
+            make_post(f"Body {mentions}", body=_body(mentions, sentences=14), days_ago=days)
+
+        first, second = (titles_on(search_for(client, "divergence", page=p)) for p in (1, 2))
+
+        assert first[:8] == [f"Divergence note {n}" for n in range(8)]
+        assert first[8:] == ["Body 12", "Body 8"]
+        assert second == ["Body 5", "Body 3", "Body 1"]
+
     def test_equal_posts_are_listed_newest_first(self, client):
         for days in (30, 2, 9):
             make_post(f"Copy {days}", body=_body(2), days_ago=days)

@@ -28,6 +28,7 @@ SEED = 7
 FORCE_LIMIT = 400
 FORCE_ROUNDS = 50
 FORCE_SETTLED = 1e-4  # mean movement a round below which the layout has settled
+GROUP_GAP = 1.0  # between groups of posts with no link between them: a lone post's room
 SPREAD_ROUNDS = 60
 SPREAD_GRID = 128  # cells a side
 SPREAD_PUSH = 10.0  # how hard crowding pushes, against the links' pull
@@ -58,8 +59,55 @@ def layout(ids: list[int], edges: list[tuple[int, int]], size: int) -> Positions
         return _fit({ids[0]: (0.0, 0.0)}, size)
     index = {pk: i for i, pk in enumerate(ids)}
     pairs = np.array([(index[s], index[t]) for s, t in edges], dtype=np.intp).reshape(-1, 2)
-    pos = _force(count, pairs) if count <= FORCE_LIMIT else _spread(pairs, _spectral(count, pairs))
+    pos = _packed(count, pairs) if count <= FORCE_LIMIT else _spread(pairs, _spectral(count, pairs))
     return _fit(dict(zip(ids, pos.tolist(), strict=True)), size)
+
+
+def _packed(count: int, pairs: np.ndarray) -> np.ndarray:
+    """Each group of linked posts laid out on its own, then the groups set in rows, largest
+    first, each given room in proportion to its posts. Laid out together, groups with no link
+    between them only push each other apart, and two of them ended in opposite corners of the
+    drawing with its middle empty."""
+    groups = _groups(count, pairs)
+    if len(groups) == 1:
+        return _force(count, pairs)
+    placed = []
+    for members in groups:
+        index = {post: i for i, post in enumerate(members)}
+        inside = [(index[a], index[b]) for a, b in pairs.tolist() if a in index]
+        local = _force(len(members), np.array(inside, dtype=np.intp).reshape(-1, 2))
+        local -= local.min(axis=0)
+        local *= math.sqrt(len(members)) / (local.max() or 1.0)
+        placed.append((members, local))
+    row_width = 1.5 * math.sqrt(count)
+    pos = np.zeros((count, 2))
+    x = y = row_height = 0.0
+    for members, local in placed:
+        width, height = local.max(axis=0)
+        if x and x + width > row_width:
+            x, y, row_height = 0.0, y + row_height + GROUP_GAP, 0.0
+        pos[members] = local + np.array([x, y])
+        x += width + GROUP_GAP
+        row_height = max(row_height, height)
+    return pos
+
+
+def _groups(count: int, pairs: np.ndarray) -> list[list[int]]:
+    """The connected groups of posts 0 … count-1, largest first (then by first post)."""
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs.tolist():
+        parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for i in range(count):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values(), key=lambda members: (-len(members), members[0]))
 
 
 def _force(count: int, pairs: np.ndarray) -> np.ndarray:
