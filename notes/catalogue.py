@@ -39,7 +39,8 @@ class Catalogue:
     position: dict[int, int] = field(init=False)
     # Tag id -> the published posts carrying it, newest first.
     carrying: dict[int, list[int]] = field(init=False)
-    # How many published posts each year holds.
+    # How many published posts carry each tag, and fall in each year.
+    tag_counts: Counter[int] = field(init=False)
     year_counts: Counter[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +50,7 @@ class Catalogue:
             for tag in self.tags[pk]:
                 carrying.setdefault(tag, []).append(pk)
         self.carrying = carrying
+        self.tag_counts = Counter({tag: len(posts) for tag, posts in carrying.items()})
         self.year_counts = Counter(self.years.values())
 
     def counts(self, ids: list[int]) -> tuple[Counter[int], Counter[int]]:
@@ -62,7 +64,7 @@ class Catalogue:
             )
         matched = set(ids)
         missed = [pk for pk in self.order if pk not in matched]
-        tag_counts = Counter({tag: len(posts) for tag, posts in self.carrying.items()})
+        tag_counts = self.tag_counts.copy()
         tag_counts.subtract(chain.from_iterable(tags[pk] for pk in missed))
         year_counts = self.year_counts.copy()
         year_counts.subtract(years[pk] for pk in missed)

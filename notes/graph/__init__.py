@@ -19,11 +19,11 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
 
-from notes.graph.positions import CACHE_SECONDS, FORCE_LIMIT, cached_layout, layout
+from notes.graph.positions import CACHE_SECONDS, cached_layout, layout
 from notes.models import Link, Post, Tag, id_list
 from notes.models.posts import post_url
 
-__all__ = ["FORCE_LIMIT", "layout", "local_graph", "local_svg", "site_graph", "svg"]
+__all__ = ["layout", "local_graph", "local_svg", "site_graph", "svg"]
 
 SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
 LOCAL_SIZE = 600

@@ -15,8 +15,9 @@ PLAIN_LIST_LIMIT = 1000
 
 
 def id_list(ids: Iterable[int]) -> RawSQL | list[int]:
-    """Ids for `pk__in=`, with few parameters however many there are: both engines cap a
-    statement's parameters, and a list of thousands is common in search."""
+    """Ids for `pk__in=`: past PLAIN_LIST_LIMIT on PostgreSQL, and always on SQLite, as a
+    subquery with one parameter, since both engines cap a statement's parameters and a list
+    of thousands is common in search."""
     ids = list(ids)
     if connection.vendor == "postgresql":
         if len(ids) <= PLAIN_LIST_LIMIT:
