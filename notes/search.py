@@ -1,9 +1,10 @@
 """Full-text search over posts: one small interface, a PostgreSQL and a SQLite engine behind it.
 
 PostgreSQL keeps a weighted tsvector per post (title A, summary and tags B, body C) in
-`notes_post_search`, under a GIN index. SQLite keeps an FTS5 table, `notes_post_fts`, with one
-column per field. Both are written explicitly by `index_post` (called from the services) rather
-than by triggers: Django rebuilds a SQLite table when a migration alters it, dropping its triggers.
+`notes_post_search`, under GIN indexes (its engine is notes/search_postgres.py). SQLite keeps
+an FTS5 table, `notes_post_fts`, with one column per field. Both are written explicitly by
+`index_post` (called from the services) rather than by triggers: Django rebuilds a SQLite table
+when a migration alters it, dropping its triggers.
 
 The index holds every post, drafts too. An engine only answers which ids match; who may see
 what is decided in notes/search_ranking.py, against `Post.objects.published()`, so publishing,
@@ -28,39 +29,30 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from notes import site_state
 from notes.models import Post
-from notes.search_query import SearchQuery, Term, fold
-from notes.search_text import FORMULA, prose
+from notes.search_postgres import PostgresEngine
+from notes.search_query import SearchQuery, Term
+from notes.search_text import (
+    FORMULA,
+    MARK_END,
+    MARK_START,
+    SNIPPET_WORDS,
+    prose,
+    search_language,
+)
 
-PG_TABLE = "notes_post_search"
 FTS_TABLE = "notes_post_fts"
-SNIPPET_WORDS = 28
-# ts_headline parses all the text it is given, ~1 ms per 2,000 characters for each result on
-# the page, so it reads the first 1,500 first and goes on to 6,000 only for a post whose match
-# is not there; a post whose only match comes later (past its first ~1,000 words) shows its
-# excerpt.
-HEADLINE_CHARS = 6_000
-HEADLINE_FIRST_CHARS = 1_500
-_MARK_START, _MARK_END = "\x02", "\x03"
 # bm25's weight for each FTS5 column: the tiers already put title and summary matches first,
 # so within a tier these only decide how much a second field's match adds.
 BM25_WEIGHTS = (4.0, 2.0, 2.0, 1.0)
-# ts_rank_cd's normalisation flag 1: the rank divided by 1 + log(number of words).
-PG_RANK_NORMALISATION = 1
 FORMULA_HTML = '<span class="snippet-formula">formula</span>'
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def search_language() -> str:
-    return getattr(settings, "KB_SEARCH_LANGUAGE", "english")
 
 
 def fts5_tokenizer(language: str) -> str:
@@ -152,7 +144,7 @@ class SqliteEngine:
             f"SELECT rowid, snippet({FTS_TABLE}, -1, %s, %s, '…', {SNIPPET_WORDS}) "
             f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
             f"AND rowid IN ({', '.join(['%s'] * len(post_ids))})",
-            [_MARK_START, _MARK_END, "{summary body} : (" + anywhere + ")", *post_ids],
+            [MARK_START, MARK_END, "{summary body} : (" + anywhere + ")", *post_ids],
         )
         return dict(cursor.fetchall())
 
@@ -166,144 +158,6 @@ def _fts5_expression(clauses: Sequence[Sequence[Term]]) -> str:
 def _fts5_phrase(term: Term) -> str:
     # Words hold only letters and digits, but quoting keeps FTS5 syntax out even so.
     return '"' + " ".join(term.words).replace('"', '""') + '"'
-
-
-class PostgresEngine:
-    def create(self, cursor) -> None:
-        # No foreign key: the test runner's flush truncates Django's tables only, and a key
-        # pointing at notes_post would make that fail. `remove` and the published() join
-        # make up for it.
-        # The title's and the summary's vectors are kept apart too: ranking asks them for every
-        # match, and reading them is far cheaper than filtering the whole document's.
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (post_id bigint PRIMARY KEY, "
-            "snippet_text text NOT NULL, title_document tsvector NOT NULL, "
-            "summary_document tsvector NOT NULL, document tsvector NOT NULL)"
-        )
-        for column in (*_PG_COLUMNS.values(), "document"):
-            # Without fastupdate, a write goes straight into the index instead of a pending
-            # list that every search must scan until the next vacuum; a blog writes rarely.
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {PG_TABLE}_{column} ON {PG_TABLE} "
-                f"USING GIN ({column}) WITH (fastupdate = off)"
-            )
-            # With statistics, a word most posts hold makes the planner pick a sequential scan,
-            # which decompresses and tests every tsvector (30 ms for 10,000 posts); the GIN
-            # index answers the same in 3 ms. Without them it assumes a rare word and uses it.
-            cursor.execute(f"ALTER TABLE {PG_TABLE} ALTER COLUMN {column} SET STATISTICS 0")
-
-    def drop(self, cursor) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {PG_TABLE}")
-
-    def write(self, cursor, documents: Sequence[Document]) -> None:
-        language = search_language()
-        cursor.executemany(
-            f"INSERT INTO {PG_TABLE} AS s "
-            "(post_id, snippet_text, title_document, summary_document, document) "
-            "SELECT %s, %s, v.title, v.summary, "
-            "v.title || v.summary || setweight(to_tsvector(%s::regconfig, %s), 'C') "
-            "FROM (SELECT setweight(to_tsvector(%s::regconfig, %s), 'A') AS title, "
-            "setweight(to_tsvector(%s::regconfig, %s) || to_tsvector(%s::regconfig, %s), 'B') "
-            "AS summary) AS v "
-            "ON CONFLICT (post_id) DO UPDATE SET snippet_text = EXCLUDED.snippet_text, "
-            "title_document = EXCLUDED.title_document, "
-            "summary_document = EXCLUDED.summary_document, document = EXCLUDED.document",
-            [
-                (
-                    d.post_id,
-                    _snippet_source(d),
-                    *(language, _pg_words(d.body)),
-                    *(language, _pg_words(d.title)),
-                    *(language, _pg_words(d.summary)),
-                    *(language, _pg_words(d.tags)),
-                )
-                for d in documents
-            ],
-        )
-
-    def remove(self, cursor, post_ids: Sequence[int]) -> None:
-        cursor.execute(f"DELETE FROM {PG_TABLE} WHERE post_id = ANY(%s)", [list(post_ids)])
-
-    def analyze(self, cursor) -> None:
-        # A freshly filled table looks empty to the planner until autovacuum gets to it, and
-        # it then joins the posts to it in a nested loop, testing every tsvector.
-        cursor.execute(f"ANALYZE {PG_TABLE}")
-
-    def matching_ids(
-        self, cursor, clauses: Sequence[Sequence[Term]], fields: Sequence[str] = ()
-    ) -> set[int]:
-        """The ids of the posts (drafts too) whose `fields`, or whole text, match; the GIN
-        index answers in a few milliseconds even when nearly every post does."""
-        tsquery, params = _tsquery(clauses)
-        column = _PG_COLUMNS[tuple(fields)] if fields else "document"
-        cursor.execute(f"SELECT post_id FROM {PG_TABLE} WHERE {column} @@ {tsquery}", params)
-        return {row[0] for row in cursor.fetchall()}
-
-    def scores(
-        self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
-    ) -> dict[int, float]:
-        """How well each of these posts matches the query, higher is better (0 for a post it
-        does not match)."""
-        if not post_ids:
-            return {}
-        tsquery, params = _tsquery(clauses)
-        # No `document @@ q` here: the posts asked about matched already, and with it the
-        # planner went through the GIN index, rechecking every matching post's vector (9,000
-        # for a common word, 30 ms) to keep the few hundred asked about (10 ms by key).
-        cursor.execute(
-            f"SELECT post_id, ts_rank_cd(document, q, {PG_RANK_NORMALISATION}) "
-            f"FROM {PG_TABLE}, (SELECT {tsquery} AS q) AS query WHERE post_id = ANY(%s)",
-            [*params, list(post_ids)],
-        )
-        return dict(cursor.fetchall())
-
-    def snippets(self, cursor, terms: Sequence[Term], post_ids: Sequence[int]) -> dict[int, str]:
-        """A passage of each post around the searched words; see HEADLINE_CHARS."""
-        tsquery, params = _tsquery([terms])
-        options = (
-            f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=12"
-        )
-        found: dict[int, str] = {}
-        wanted = list(post_ids)
-        for chars in (HEADLINE_FIRST_CHARS, HEADLINE_CHARS):
-            cursor.execute(
-                f"SELECT post_id, ts_headline(%s::regconfig, left(snippet_text, {chars}), "
-                f"{tsquery}, %s) FROM {PG_TABLE} WHERE post_id = ANY(%s)",
-                [search_language(), *params, options, wanted],
-            )
-            found |= dict(cursor.fetchall())
-            wanted = [pk for pk in wanted if _MARK_START not in (found.get(pk) or "")]
-            if not wanted:
-                break
-        return found
-
-
-# Where each ranking tier's words live, and the whole weighted document.
-_PG_COLUMNS = {("title",): "title_document", ("summary", "tags"): "summary_document"}
-
-
-def _pg_words(text: str) -> str:
-    """Text split where FTS5 would split it, so both engines see the same words (PostgreSQL's
-    parser would otherwise keep `weight-decay` or `3.11` whole)."""
-    return _NOT_WORD.sub(" ", fold(text))
-
-
-def _snippet_source(document: Document) -> str:
-    return f"{document.summary}\n\n{document.body}" if document.summary else document.body
-
-
-def _tsquery(clauses: Sequence[Sequence[Term]]) -> tuple[str, list[str]]:
-    """A tsquery built from parameters only: user text never becomes tsquery syntax."""
-    language = search_language()
-    sql_clauses, params = [], []
-    for clause in clauses:
-        sql_clauses.append(
-            "(" + " || ".join(["phraseto_tsquery(%s::regconfig, %s)"] * len(clause)) + ")"
-        )
-        for term in clause:
-            params += [language, str(term)]
-    # Bracketed whole: `@@` binds tighter than `&&`.
-    return "(" + " && ".join(sql_clauses) + ")", params
 
 
 def engine() -> SqliteEngine | PostgresEngine:
@@ -412,10 +266,10 @@ def highlighted_snippets(query: SearchQuery, posts: Sequence[Post]) -> dict[int,
         return {}
     with connection.cursor() as cursor:
         raw = engine().snippets(cursor, query.terms, [p.pk for p in posts])
-    return {pk: _marked(text) for pk, text in raw.items() if _MARK_START in (text or "")}
+    return {pk: _marked(text) for pk, text in raw.items() if MARK_START in (text or "")}
 
 
 def _marked(snippet: str) -> SafeString:
     # The passage is the author's text: escaped first, then the engine's markers become tags.
-    html = escape(snippet).replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
+    html = escape(snippet).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
     return mark_safe(html.replace(FORMULA, FORMULA_HTML))

@@ -99,29 +99,26 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
             return False
         return not query.year or known.years[pk] == query.year
 
-    if not query.has_text:
-        candidates = known.order
-    elif len(found) * 8 < len(known.order):
-        # Sorted by place in the catalogue, which also drops drafts and scheduled posts.
-        place = known.position
-        candidates = sorted((pk for pk in found if pk in place), key=place.__getitem__)
-    else:  # a word most posts hold: walking the catalogue is cheaper than sorting the matches
-        candidates = [pk for pk in known.order if pk in found]
     filtered = excluded or required or refused or query.year
-    ids = [pk for pk in candidates if wanted(pk)] if filtered else list(candidates)
     if not query.has_text:
+        ids = [pk for pk in known.order if wanted(pk)] if filtered else known.order
         return Matches(ids=ids, catalogue=known)
-    by_tier = []
+    # Set operations, not walks over the catalogue: a word most posts hold matches thousands
+    # of them, and only the tiers a page reaches need putting in order (see Ranked).
+    matched = found & known.position.keys()  # which also drops drafts and scheduled posts
+    if filtered:
+        matched = {pk for pk in matched if wanted(pk)}
+    by_tier, rest = [], matched
     for tier in tiers:
-        by_tier.append([pk for pk in ids if pk in tier])
-        ids = [pk for pk in ids if pk not in tier]
-    by_tier.append(ids)
+        by_tier.append(rest & tier)
+        rest = rest - tier
+    by_tier.append(rest)
 
     def scores(ids: list[int]) -> dict[int, float]:
         with connection.cursor() as cursor:
             return search.scores(cursor, query.clauses, ids)
 
-    return Matches(ids=Ranked(by_tier, scores), catalogue=known)
+    return Matches(ids=Ranked(by_tier, known, scores, matched), catalogue=known)
 
 
 class Ranked(Sequence[int]):
@@ -130,13 +127,21 @@ class Ranked(Sequence[int]):
     word in thousands of posts distinguishes none of them, and scoring every one would cost
     more than the search.
 
-    A tier is ranked when a slice first reaches into it, the tiers a slice reaches in one
-    query: the first page of a word most posts hold scores the one tier it shows, not three
-    (on PostgreSQL, scoring is most of such a search)."""
+    A tier is put in order and ranked when a slice first reaches into it, the tiers a slice
+    reaches in one query: the first page of a word most posts hold orders and scores the one
+    tier it shows, not three (on PostgreSQL, scoring is most of such a search)."""
 
-    def __init__(self, tiers: list[list[int]], score: Callable[[list[int]], dict[int, float]]):
+    def __init__(
+        self,
+        tiers: list[set[int]],
+        known: Catalogue,
+        score: Callable[[list[int]], dict[int, float]],
+        members: set[int],
+    ):
         self._tiers = tiers
+        self._known = known
         self._score = score
+        self._members = members
         self._ranked: list[list[int] | None] = [None] * len(tiers)
         self._starts = list(accumulate((len(tier) for tier in tiers), initial=0))
 
@@ -161,9 +166,9 @@ class Ranked(Sequence[int]):
 
     __hash__ = None
 
-    def members(self) -> list[int]:
+    def members(self) -> set[int]:
         """Every match, in no particular order: what counting them needs."""
-        return [pk for tier in self._tiers for pk in tier]
+        return self._members
 
     def _span(self, start: int, stop: int) -> list[int]:
         starts = self._starts
@@ -177,9 +182,10 @@ class Ranked(Sequence[int]):
     def _rank(self, tiers: list[int]) -> None:
         if not tiers:
             return
-        scores = self._score([pk for i in tiers for pk in self._tiers[i][:SCORED]])
+        newest = {i: self._known.newest_first(self._tiers[i]) for i in tiers}
+        scores = self._score([pk for i in tiers for pk in newest[i][:SCORED]])
         for i in tiers:
-            tier = self._tiers[i]
+            tier = newest[i]
             # A stable sort: equal scores stay newest first.
             ranked = sorted(tier[:SCORED], key=lambda pk: -_relevance(scores.get(pk, 0)))
             self._ranked[i] = ranked + tier[SCORED:]

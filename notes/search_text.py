@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from django.conf import settings
 from markdown_it.token import Token
 
 from notes.rendering.pipeline import parse_markdown
@@ -22,6 +23,16 @@ from notes.rendering.pipeline import parse_markdown
 # A control character: both engines' tokenizers treat it as a separator, so it is never a word
 # and never matched, and the author's text can't hold one (they are stripped first).
 FORMULA = "\x01"
+# How long a snippet is, and what the engines put around the words they highlight in it (also
+# control characters, so the author's text holds neither).
+SNIPPET_WORDS = 28
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+def search_language() -> str:
+    """The language both engines stem words in (SQLite stems English only)."""
+    return getattr(settings, "KB_SEARCH_LANGUAGE", "english")
+
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOREIGN_SYNTAX = re.compile(r"\{[:#.][^}\n]{0,200}\}|\{%.{0,200}?%\}|\{\{.{0,200}?\}\}")

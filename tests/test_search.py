@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from notes import search, services
+from notes import search, search_postgres, services
 from notes.search_query import SearchQuery, Term, parse
 from notes.search_ranking import find
 from tests.factories import make_draft, make_post, make_scheduled, make_tag
@@ -318,6 +318,25 @@ class TestResultsPage:
         assert "<mark>needle</mark>" in response.text
         assert "<script>alert(1)</script>" not in response.text
 
+    def test_a_match_deep_in_a_long_post_gets_a_snippet_around_it(self, client):
+        filler = " ".join(f"filler{n}" for n in range(2_500))  # some 25,000 characters
+        make_post(
+            "Long", summary="What it is about.", body=f"{filler}. The quasar finally appears."
+        )
+
+        snippet = self.snippet(search_for(client, "quasar"))
+
+        assert "The <mark>quasar</mark> finally appears." in snippet
+
+    def test_a_word_whose_stem_is_spelt_otherwise_is_still_highlighted(self, client):
+        # English stems `happy` as `happi`, which the text does not spell.
+        filler = " ".join(f"filler{n}" for n in range(300))  # past the first 1,500 characters
+        make_post("Ending", summary="What it is about.", body=f"{filler}. A happy ending.")
+
+        snippet = self.snippet(search_for(client, "happy"))
+
+        assert "A <mark>happy</mark> ending." in snippet
+
     def test_a_title_only_match_shows_the_excerpt(self, client):
         make_post("Attention", summary="How transformers weigh tokens.", body="Softmax.")
 
@@ -462,7 +481,7 @@ class TestIndexStaysCurrent:
         services.delete_post(post)
 
         assert found(client, "ephemeral") == []
-        table = search.PG_TABLE if connection.vendor == "postgresql" else search.FTS_TABLE
+        table = search_postgres.PG_TABLE if connection.vendor == "postgresql" else search.FTS_TABLE
         column = "post_id" if connection.vendor == "postgresql" else "rowid"
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", [post_id])
