@@ -25,6 +25,18 @@ from django.utils import timezone
 
 from notes import site_state
 from notes.models import Post, Tag
+from notes.models.addresses import slug_url
+
+
+@dataclass(frozen=True)
+class TagLink:
+    """A tag as a card shows it: its name, linking to its page."""
+
+    name: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        return slug_url("notes:tag-detail", self.slug)
 
 
 @dataclass
@@ -42,6 +54,7 @@ class Catalogue:
     # How many published posts carry each tag, and fall in each year.
     tag_counts: Counter[int] = field(init=False)
     year_counts: Counter[int] = field(init=False)
+    _links: dict[int, TagLink] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.position = {pk: i for i, pk in enumerate(self.order)}
@@ -52,6 +65,7 @@ class Catalogue:
         self.carrying = carrying
         self.tag_counts = Counter({tag: len(posts) for tag, posts in carrying.items()})
         self.year_counts = Counter(self.years.values())
+        self._links = {pk: TagLink(name, slug) for pk, (name, slug) in self.tag_labels.items()}
 
     def counts(self, ids: Collection[int]) -> tuple[Counter[int], Counter[int]]:
         """How many of the published posts `ids` (distinct) carry each tag, and fall in each
@@ -68,6 +82,12 @@ class Catalogue:
         year_counts = self.year_counts.copy()
         year_counts.subtract(years[pk] for pk in missed)
         return +tag_counts, +year_counts  # unary plus drops the zeros
+
+    def tag_links(self, pk: int) -> list[TagLink]:
+        """The tags published post `pk` carries, by name, as its card shows them."""
+        return sorted(
+            (self._links[tag] for tag in self.tags[pk]), key=lambda t: (t.name.casefold(), t.name)
+        )
 
     def newest_first(self, ids: Collection[int]) -> list[int]:
         """The published posts among `ids`, in the catalogue's order (newest first)."""

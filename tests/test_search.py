@@ -270,6 +270,23 @@ class TestResultsPage:
         assert "removes" in snippet and "**" not in snippet
         assert "1 result for “noise”" in response.text
 
+    def test_each_result_shows_its_own_tags_by_name(self, client):
+        tags = [make_tag(name) for name in ("zeta", "Alpha", "mid")]
+        make_post("Kernels", body="A needle.", tags=tags, days_ago=1)
+        make_post("Other", body="A needle.", tags=[make_tag("other")], days_ago=2)
+
+        response = search_for(client, "needle")
+
+        cards = re.findall(
+            r'<article class="post-card search-result">(.*?)</article>', response.text, re.S
+        )
+        title = r'<h2 class="post-card-title"><a href="[^"]+">([^<]+)<'
+        tags_of = {
+            re.search(title, card).group(1): re.findall(r'class="tag" href="[^"]+">([^<]+)<', card)
+            for card in cards
+        }
+        assert tags_of == {"Kernels": ["Alpha", "mid", "zeta"], "Other": ["other"]}
+
     def test_snippets_read_as_prose_with_formulas_as_a_token(self, client):
         make_post(
             "Divergences",
@@ -677,7 +694,7 @@ class TestQueryCount:
         tags = [make_tag("alpha"), make_tag("beta")]
         for i in range(3):
             make_post(f"Sampler {i}", body="Langevin sampler.", tags=tags)
-        with django_assert_max_num_queries(14) as few:
+        with django_assert_max_num_queries(13) as few:
             search_for(client, "sampler")
 
         for i in range(27):

@@ -13,6 +13,7 @@ from django.http import QueryDict
 from django.utils.safestring import SafeString
 from django.views.generic import ListView
 
+from notes.catalogue import TagLink
 from notes.models import Post, Tag
 from notes.search import highlighted_snippets
 from notes.search_query import MAX_QUERY_CHARS, SearchQuery, clean_tag, parse
@@ -28,6 +29,7 @@ MAX_FACET_TAGS = 10
 class Result:
     post: Post
     snippet: SafeString | str
+    tags: list[TagLink]
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,18 @@ class SearchView(PublishedPaginationMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ids = list(context["post_ids"])
-        found = Post.objects.published().for_listing().in_bulk(ids)
+        # The tags come from the catalogue the search was made against (one query fewer).
+        found = Post.objects.published().for_listing(tags=False).in_bulk(ids)
         page = [found[pk] for pk in ids if pk in found]
         snippets = highlighted_snippets(self.query, page)
+        known = self.matches.catalogue
         context.update(
             query_text=self.text,
             searched=not self.query.is_empty,
-            results=[Result(post, snippets.get(post.pk, post.excerpt)) for post in page],
+            results=[
+                Result(post, snippets.get(post.pk, post.excerpt), known.tag_links(post.pk))
+                for post in page
+            ],
             active_filters=self._active_filters(),
             unknown_tags=self._unknown_tags(),
             suggestions=self._suggestions() if not ids else None,
