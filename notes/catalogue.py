@@ -76,7 +76,8 @@ class Catalogue:
             return Counter(chain.from_iterable(tags[pk] for pk in ids)), Counter(
                 years[pk] for pk in ids
             )
-        missed = self.position.keys() - (ids if isinstance(ids, (set, frozenset)) else set(ids))
+        matched = ids if isinstance(ids, (set, frozenset)) else set(ids)
+        missed = [pk for pk in self.order if pk not in matched]
         tag_counts = self.tag_counts.copy()
         tag_counts.subtract(chain.from_iterable(tags[pk] for pk in missed))
         year_counts = self.year_counts.copy()

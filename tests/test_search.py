@@ -166,6 +166,22 @@ class TestRanking:
             "Notes on optimizers",
         ]
 
+    def test_released_matches_keep_the_page_and_counts_they_gave(self):
+        tag = make_tag("svm")
+        for days in (1, 2):
+            make_post(f"Kernels {days}", body="Words.", tags=[tag], days_ago=days)
+        make_post("Body only", body="About kernels.", days_ago=3)
+        matches = find(parse("kernels"))
+        page = matches.ids[:2]
+
+        matches.release()
+
+        assert page == [matches.ids[0], matches.ids[1]]
+        assert len(matches.ids) == 3
+        assert [(f.label, f.count) for f in matches.tag_facets()] == [("svm", 2)]
+        with pytest.raises(RuntimeError):
+            matches.ids[2]  # the body tier was never ranked, and its ids are gone
+
     def test_ties_go_to_the_newer_post(self, client):
         for days in (5, 1, 3):
             make_post(f"Transformer {days}", body="Attention.", days_ago=days)

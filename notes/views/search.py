@@ -110,6 +110,7 @@ class SearchView(PublishedPaginationMixin, ListView):
             suggestions=self._suggestions() if not ids else None,
             **self._facets(),
         )
+        self.matches.release()  # before the page renders: see Matches.release
         return context
 
     def _suggestions(self):
