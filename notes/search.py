@@ -118,8 +118,13 @@ class SqliteEngine:
         expression = _fts5_expression(clauses)
         if fields:
             expression = "{" + " ".join(fields) + "} : (" + expression + ")"
-        cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression])
-        return {row[0] for row in cursor.fetchall()}
+        # One string rather than a row per post: for a word most posts hold, stepping through
+        # thousands of rows cost twice what joining and splitting them does.
+        cursor.execute(
+            f"SELECT group_concat(rowid) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression]
+        )
+        joined = cursor.fetchone()[0]
+        return set(map(int, joined.split(","))) if joined else set()
 
     def scores(
         self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
