@@ -126,6 +126,18 @@ class SqliteEngine:
         joined = cursor.fetchone()[0]
         return set(map(int, joined.split(","))) if joined else set()
 
+    def text_matches(
+        self, cursor, query: SearchQuery, tiers: Sequence[Sequence[str]]
+    ) -> tuple[set[int], list[set[int]]]:
+        """As PostgresEngine.text_matches; FTS5 tests a column filter only through its index,
+        so here each set is a query of its own."""
+        found = self.matching_ids(cursor, query.clauses)
+        if found and query.excluded:
+            found.difference_update(self.matching_ids(cursor, [query.excluded]))
+        if not found:
+            return found, [set() for _ in tiers]
+        return found, [self.matching_ids(cursor, [query.terms], fields) for fields in tiers]
+
     def scores(
         self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
     ) -> dict[int, float]:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from notes.search_query import Term, fold
+from notes.search_query import SearchQuery, Term, fold
 from notes.search_text import MARK_END, MARK_START, SNIPPET_WORDS, search_language
 
 if TYPE_CHECKING:
@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 PG_TABLE = "notes_post_search"
 # ts_headline parses all the text it is given, ~1 ms per 2,000 characters for each result on
 # the page. So it reads a post's first 1,500 characters first; for a post whose match is not
-# there, a window of 1,000 characters from just before the first place a searched word's stem
-# appears as written (strpos is far cheaper than parsing); and only when that fails too (a stem
-# spelt otherwise in the text, `happi` for `happy`), the first 6,000. A post whose only match
-# lies past those (and whose stem is not spelt out) shows its excerpt.
+# there, a window of 1,000 characters from just before the first place a searched phrase, or
+# else a searched word's stem, appears as written (strpos is far cheaper than parsing); and
+# only when that fails too (a stem spelt otherwise in the text, `happi` for `happy`), the
+# first 6,000. A post whose only match lies past those (and whose stem is not spelt out)
+# shows its excerpt.
 HEADLINE_CHARS = 6_000
 HEADLINE_FIRST_CHARS = 1_500
 HEADLINE_WINDOW_CHARS = 1_000
@@ -104,6 +105,40 @@ class PostgresEngine:
         )
         return set(cursor.fetchone()[0] or ())
 
+    def text_matches(
+        self,
+        cursor,
+        query: SearchQuery,
+        tiers: Sequence[Sequence[str]],
+    ) -> tuple[set[int], list[set[int]]]:
+        """The ids of the posts (drafts too) matching the query's text and none of its excluded
+        terms, and for each tier's fields those of them whose fields hold a searched term.
+        One statement: the tiers are tested on the rows the document's GIN index found (their
+        vectors are small and stored in the row), which cost less than a second and third
+        index scan and round trip."""
+        tsquery, params = _tsquery(query.clauses)
+        any_term, any_params = _tsquery([query.terms])
+        arrays = ", ".join(
+            f"array_agg(post_id) FILTER (WHERE {_PG_COLUMNS[tuple(fields)]} @@ tier.q)"
+            for fields in tiers
+        )
+        where = f"document @@ {tsquery}"
+        if query.excluded:
+            unwanted, unwanted_params = _tsquery([query.excluded])
+            # A hashed subplan over the index, not `NOT document @@ …` on every row found,
+            # which would read each matching post's whole vector.
+            where += (
+                f" AND post_id NOT IN (SELECT post_id FROM {PG_TABLE} WHERE document @@ {unwanted})"
+            )
+            params += unwanted_params
+        cursor.execute(
+            f"SELECT array_agg(post_id), {arrays} FROM {PG_TABLE}, "
+            f"(SELECT {any_term} AS q) AS tier WHERE {where}",
+            [*any_params, *params],
+        )
+        found, *named = cursor.fetchone()
+        return set(found or ()), [set(ids or ()) for ids in named]
+
     def scores(
         self, cursor, clauses: Sequence[Sequence[Term]], post_ids: Sequence[int]
     ) -> dict[int, float]:
@@ -129,30 +164,45 @@ class PostgresEngine:
         options = (
             f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=12"
         )
-        # The first place (1-based, 0 for none) where a searched word's stem is written.
+        # The first place (1-based, 0 for none) where a searched phrase is written as typed,
+        # else where a searched word's stem is.
+        first_place = (
+            "(SELECT coalesce(min(nullif(strpos(lower(snippet_text), phrase), 0)), 0) "
+            "FROM unnest(%s::text[]) AS phrase)"
+        )
         first_stem = (
             "(SELECT coalesce(min(nullif(strpos(lower(snippet_text), stem), 0)), 0) "
             "FROM unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS stem)"
         )
+        phrases = [_pg_words(str(term)).lower() for term in terms if len(term.words) > 1]
+        locate = f"coalesce(nullif({first_place}, 0), {first_stem})" if phrases else first_stem
+        located = [phrases] if phrases else []
+        located += [language, " ".join(_pg_words(str(term)) for term in terms)]
         passes = [
-            (f"left(snippet_text, {HEADLINE_FIRST_CHARS})", [], ""),
+            (f"left(snippet_text, {HEADLINE_FIRST_CHARS})", []),
             (
                 f"substr(snippet_text, greatest(at - {HEADLINE_WINDOW_BEFORE}, 1), "
                 f"{HEADLINE_WINDOW_CHARS})",
-                [language, " ".join(_pg_words(str(term)) for term in terms)],
-                "WHERE at > 0",
+                located,
             ),
-            (f"left(snippet_text, {HEADLINE_CHARS})", [], ""),
+            (f"left(snippet_text, {HEADLINE_CHARS})", []),
         ]
         found: dict[int, str] = {}
         wanted = list(post_ids)
-        for text, stem_params, where in passes:
-            at = f", {first_stem} AS at" if stem_params else ""
+        for text, at_params in passes:
+            at = f", {locate} AS at" if at_params else ""
+            conditions, condition_params = ["at > 0"] if at_params else [], []
+            if phrases:
+                # ts_headline marks a phrase's words wherever they stand, together or not: a
+                # passage is kept only if the query matches it.
+                conditions.append(f"to_tsvector(%s::regconfig, {text}) @@ {tsquery}")
+                condition_params = [language, *params]
+            where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
             cursor.execute(
                 f"SELECT post_id, ts_headline(%s::regconfig, {text}, {tsquery}, %s) "
                 f"FROM (SELECT post_id, snippet_text{at} FROM {PG_TABLE} "
                 f"WHERE post_id = ANY(%s)) AS post {where}",
-                [language, *params, options, *stem_params, wanted],
+                [language, *params, options, *at_params, wanted, *condition_params],
             )
             found |= {pk: text for pk, text in cursor.fetchall() if MARK_START in (text or "")}
             wanted = [pk for pk in wanted if pk not in found]

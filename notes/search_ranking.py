@@ -92,13 +92,13 @@ def find(query: SearchQuery, state: site_state.State | None = None) -> Matches:
     known = catalogue(state)
     search = engine()
     with connection.cursor() as cursor:
-        found = search.matching_ids(cursor, query.clauses) if query.has_text else set()
-        excluded = search.matching_ids(cursor, [query.excluded]) if query.excluded else set()
-        tiers = (
-            [search.matching_ids(cursor, [query.terms], fields) for fields in TIERS]
-            if query.has_text
-            else []
-        )
+        if query.has_text:
+            # The excluded words are taken out by the engine.
+            found, tiers = search.text_matches(cursor, query, TIERS)
+            excluded: set[int] = set()
+        else:
+            found, tiers = set(), []
+            excluded = search.matching_ids(cursor, [query.excluded]) if query.excluded else set()
     required = [known.tag_ids(name) for name in query.tags]
     refused = frozenset().union(*(known.tag_ids(name) for name in query.excluded_tags))
 

@@ -103,6 +103,17 @@ class TestFindingPosts:
         assert found(client, 'generators -"step by step"') == ["GAN survey"]
         assert found(client, "-adversarial") == ["Diffusion survey"]
 
+    def test_an_excluded_word_removes_a_post_whose_title_matches(self, client):
+        make_post("Generators, adversarial", body="Two networks compete.", days_ago=1)
+        make_post("Generators that denoise", body="Step by step.", days_ago=3)
+        make_post("Sampling notes", body="Generators again.", days_ago=2)
+
+        # The title match comes first although it is older; the excluded one is in no tier.
+        assert found(client, "generators -adversarial") == [
+            "Generators that denoise",
+            "Sampling notes",
+        ]
+
     def test_or_lets_either_term_match(self, client):
         make_post("Adam", body="Adaptive moment estimation.", days_ago=1)
         make_post("Lion", body="Sign-based momentum updates.", days_ago=2)
@@ -360,6 +371,19 @@ class TestResultsPage:
         snippet = self.snippet(search_for(client, "quasar"))
 
         assert "The <mark>quasar</mark> finally appears." in snippet
+
+    def test_a_phrase_deep_in_a_long_post_gets_a_snippet_around_it(self, client):
+        # Both words early on, apart; together only some 25,000 characters in.
+        filler = " ".join(f"filler{n}" for n in range(2_500))
+        body = f"A red sky. A giant star. {filler}. Then a red giant swallows its planets."
+        make_post("Stars", summary="What it is about.", body=body)
+
+        snippet = self.snippet(search_for(client, '"red giant"'))
+
+        # FTS5 marks the phrase as one, PostgreSQL word by word.
+        assert "<mark>red" in snippet
+        assert "a red giant swallows" in re.sub("</?mark>", "", snippet)
+        assert "red sky" not in snippet
 
     def test_a_word_whose_stem_is_spelt_otherwise_is_still_highlighted(self, client):
         # English stems `happy` as `happi`, which the text does not spell.
