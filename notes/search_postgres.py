@@ -24,7 +24,7 @@ PG_TABLE = "notes_post_search"
 HEADLINE_CHARS = 6_000
 HEADLINE_FIRST_CHARS = 1_500
 HEADLINE_WINDOW_CHARS = 1_000
-HEADLINE_WINDOW_BEFORE = 200
+HEADLINE_WINDOW_BEFORE = 200  # for a word; a phrase's window starts at the phrase (see snippets)
 # ts_rank_cd's normalisation flag 1: the rank divided by 1 + log(number of words).
 PG_RANK_NORMALISATION = 1
 
@@ -166,23 +166,21 @@ class PostgresEngine:
         )
         # The first place (1-based, 0 for none) where a searched phrase is written as typed,
         # else where a searched word's stem is.
-        first_place = (
-            "(SELECT coalesce(min(nullif(strpos(lower(snippet_text), phrase), 0)), 0) "
-            "FROM unnest(%s::text[]) AS phrase)"
-        )
-        first_stem = (
-            "(SELECT coalesce(min(nullif(strpos(lower(snippet_text), stem), 0)), 0) "
-            "FROM unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS stem)"
-        )
+        first_stem = _first_written("unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s)))")
         phrases = [_pg_words(str(term)).lower() for term in terms if len(term.words) > 1]
-        locate = f"coalesce(nullif({first_place}, 0), {first_stem})" if phrases else first_stem
+        locate = (
+            f"coalesce(nullif({_first_written('unnest(%s::text[])')}, 0), {first_stem})"
+            if phrases
+            else first_stem
+        )
+        # Its words standing apart just before a phrase would be marked too.
+        before = 0 if phrases else HEADLINE_WINDOW_BEFORE
         located = [phrases] if phrases else []
         located += [language, " ".join(_pg_words(str(term)) for term in terms)]
         passes = [
             (f"left(snippet_text, {HEADLINE_FIRST_CHARS})", []),
             (
-                f"substr(snippet_text, greatest(at - {HEADLINE_WINDOW_BEFORE}, 1), "
-                f"{HEADLINE_WINDOW_CHARS})",
+                f"substr(snippet_text, greatest(at - {before}, 1), {HEADLINE_WINDOW_CHARS})",
                 located,
             ),
             (f"left(snippet_text, {HEADLINE_CHARS})", []),
@@ -219,6 +217,15 @@ def _pg_words(text: str) -> str:
     """Text split where FTS5 would split it, so both engines see the same words (PostgreSQL's
     parser would otherwise keep `weight-decay` or `3.11` whole)."""
     return _NOT_WORD.sub(" ", fold(text))
+
+
+def _first_written(values: str) -> str:
+    """SQL for where in the post the first of `values` (a set-returning expression) is
+    written, 1-based, 0 for none."""
+    return (
+        "(SELECT coalesce(min(nullif(strpos(lower(snippet_text), value), 0)), 0) "
+        f"FROM {values} AS value)"
+    )
 
 
 def _snippet_source(document: Document) -> str:

@@ -375,15 +375,21 @@ class TestResultsPage:
     def test_a_phrase_deep_in_a_long_post_gets_a_snippet_around_it(self, client):
         # Both words early on, apart; together only some 25,000 characters in.
         filler = " ".join(f"filler{n}" for n in range(2_500))
-        body = f"A red sky. A giant star. {filler}. Then a red giant swallows its planets."
+        body = (
+            f"A red sky. A giant star. {filler}. A red dwarf, a giant planet; "
+            "then a red giant swallows its planets."
+        )
         make_post("Stars", summary="What it is about.", body=body)
 
         snippet = self.snippet(search_for(client, '"red giant"'))
 
         # FTS5 marks the phrase as one, PostgreSQL word by word.
         assert "<mark>red" in snippet
-        assert "a red giant swallows" in re.sub("</?mark>", "", snippet)
+        assert "red giant swallows its planets" in re.sub("</?mark>", "", snippet)
         assert "red sky" not in snippet
+        # Nor are the words marked where they stand apart just before it.
+        assert "<mark>red</mark> dwarf" not in snippet
+        assert "<mark>giant</mark> planet" not in snippet
 
     def test_a_word_whose_stem_is_spelt_otherwise_is_still_highlighted(self, client):
         # English stems `happy` as `happi`, which the text does not spell.
