@@ -114,12 +114,13 @@ PATHOLOGICAL = {
 @pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
 def test_pathological_input_renders_quickly(text):
     """A guard against quadratic parsing, not a speed target (bench/ measures those): each
-    case costs under a second of CPU, and a quadratic one would cost minutes. CPU time rather
-    than wall time, so a busy machine doesn't fail it."""
+    case costs at most two seconds of CPU on an idle machine, and a quadratic one would cost
+    minutes. CPU time rather than wall time, and a bound well above the slowest case, so a
+    busy machine (whose CPU time grows too) doesn't fail it."""
     text = text[:MAX_MARKDOWN_CHARS]
     started = time.process_time()
     rendered = render(text)
-    assert time.process_time() - started < 2.0
+    assert time.process_time() - started < 6.0
     assert rendered.html
 
 
