@@ -24,7 +24,7 @@ from notes.search_query import SearchQuery
 
 FACET_LIMIT = 20
 RELEVANCE_STEPS = 20  # per factor of e
-SCORED = 400  # per tier
+SCORED = 200  # per tier
 
 
 @dataclass(frozen=True)
