@@ -34,6 +34,10 @@ def found(client, q: str, **params) -> list[str]:
     return titles_on(search_for(client, q, **params))
 
 
+def suggested_titles(response) -> list[str]:
+    return re.findall(r'<li><a href="/posts/[^"]+/">([^<]+)</a></li>', response.text)
+
+
 def at(year: int, month: int = 6) -> datetime.datetime:
     return datetime.datetime(year, month, 1, 12, tzinfo=datetime.UTC)
 
@@ -508,6 +512,54 @@ class TestNothingFound:
         assert link, response.text
         assert found(client, "stochastic adaptive") == ["Adam"]
         assert titles_on(client.get(link.group(1).replace("&amp;", "&"))) == ["Adam"]
+
+    def test_the_closest_titles_come_first_and_the_newest_among_equals(self, client):
+        for day in range(1, 6):
+            make_post(f"Journal 2024-05-{day:02d}", body="Nothing much.", days_ago=40 - day)
+        make_post("Journaling habits", body="Notes on notes.", days_ago=1)
+        make_draft("Journal draft", body="Hidden.")
+
+        response = search_for(client, "jurnal qqqq")
+
+        assert "No published posts match." in response.text
+        # "Journal" is nearer to "jurnal" than "Journaling" is, newest as that post is.
+        assert suggested_titles(response) == [
+            "Journal 2024-05-05",
+            "Journal 2024-05-04",
+            "Journal 2024-05-03",
+        ]
+
+    def test_hundreds_of_look_alike_titles_still_give_the_closest(self, client):
+        # A journal kept for a year: nearly every title passes the similarity threshold.
+        for day in range(300):
+            make_post(f"Journal day {day}", body="Nothing much.", days_ago=400 - day)
+        make_post("Journaling habits", body="Notes on notes.", days_ago=1)
+
+        suggested = suggested_titles(search_for(client, "jurnal qqqq"))
+
+        assert len(set(suggested)) == 3
+        assert all(title.startswith("Journal day ") for title in suggested), suggested
+
+    def test_each_word_of_a_query_can_bring_its_own_close_title(self, client):
+        make_post("Variational inference", body="Evidence bound.", days_ago=3)
+        make_post("Kernel methods", body="Gaussian processes.", days_ago=2)
+        make_post("Unrelated", body="Words.", days_ago=1)
+
+        response = search_for(client, '"variatonal kernl"')
+
+        assert sorted(suggested_titles(response)) == ["Kernel methods", "Variational inference"]
+
+    @pytest.mark.usefixtures("no_page_cache")
+    def test_suggestions_cost_the_same_queries_for_one_word_or_six(
+        self, client, django_assert_max_num_queries
+    ):
+        make_post("Kernel methods", body="Gaussian processes.", tags=[make_tag("kernels")])
+        with django_assert_max_num_queries(20) as one:
+            response = search_for(client, "kernl")
+        assert "Kernel methods" in response.text
+
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            search_for(client, '"kernl mthods gausian procesess evidnce bund"')
 
     def test_nothing_to_suggest_still_offers_the_tags(self, client):
         make_post("Kernel methods", body="Gaussian processes.")
