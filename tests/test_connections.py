@@ -289,6 +289,30 @@ class TestLocalGraph:
         near.save()
         assert "Nearby notes" not in client.get(centre.get_absolute_url()).text
 
+    def test_a_post_takes_the_colour_of_its_first_tag_by_name_ignoring_case(
+        self, client, staff_client
+    ):
+        centre = make_post("Centre")
+        zeta, alpha = make_tag("Zeta"), make_tag("alpha")
+        near = make_post("Near", tags=[zeta, alpha])
+        staff_draft = make_draft("Draft centre")
+        link(centre, near)
+        link(staff_draft, near)
+        svg = svg_of(client.get(centre.get_absolute_url()))
+
+        def coloured(svg, tag):
+            return [
+                n.find(f"{SVG}title").text
+                for n in svg.iter(f"{SVG}a")
+                if f"g-c{tag.pk % graph.COLOURS}" in n.get("class")
+            ]
+
+        assert coloured(svg, alpha) == ["Near"]
+        assert coloured(svg, zeta) == []
+        # A draft's preview is drawn without the catalogue (it is in none): the same colour.
+        preview = svg_of(staff_client.get(staff_draft.get_absolute_url()))
+        assert coloured(preview, alpha) == ["Near"]
+
 
 class TestEmbeds:
     def test_embeds_a_post_and_a_section_framed_with_their_source(self, client):

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
 
+from notes.catalogue import Catalogue
 from notes.graph.positions import CACHE_SECONDS, cached_layout, layout
 from notes.models import Link, Post, Tag, id_list
 from notes.models.posts import post_url
@@ -100,16 +101,17 @@ def local_graph(post: Post, cap: int = LOCAL_CAP, first_hop=None) -> Drawing | N
     return _draw(rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk)
 
 
-def local_svg(post: Post, *, label: str, first_hop=None) -> str:
+def local_svg(post: Post, *, label: str, first_hop=None, known: Catalogue | None = None) -> str:
     """`local_graph(post)` drawn, or "" when the post links with no published post. The
     drawing is cached under a digest of everything it shows (posts, titles, addresses, links,
     colours), so an edit anywhere in it draws it again and a page rendered anew for another
-    reason costs only the few queries that gather those."""
-    found = _local_rows(post, LOCAL_CAP, first_hop)
+    reason costs only the few queries that gather those. `known`, the catalogue of published
+    posts, answers which posts are published and what tags they carry without asking."""
+    found = _local_rows(post, LOCAL_CAP, first_hop, known)
     if found is None:
         return ""
     rows, edges = found
-    colours, tags = _first_tags([pk for pk, _, _ in rows])
+    colours, tags = _first_tags([pk for pk, _, _ in rows], known)
     # Addresses rather than slugs: a deployment that changes the URLs must not be shown
     # drawings cached before it.
     shown = [(pk, title, post_url(slug)) for pk, title, slug in rows]
@@ -125,10 +127,13 @@ def local_svg(post: Post, *, label: str, first_hop=None) -> str:
     return mark_safe(drawn)
 
 
-def _local_rows(post: Post, cap: int, first_hop) -> tuple[list, list[tuple[int, int]]] | None:
+def _local_rows(
+    post: Post, cap: int, first_hop, known: Catalogue | None = None
+) -> tuple[list, list[tuple[int, int]]] | None:
     """The local graph's (pk, title, slug) rows in pk order and its links: the first hop (two
     queries, unless given), the links around it (which hold the edges too), the second hop's
-    published titles and, if two or more of those are drawn, the links among them."""
+    published titles and, if two or more of those are drawn, the links among them. With the
+    catalogue, only the second-hop posts drawn have their titles read, not every candidate."""
     published = Post.objects.published()
     if first_hop is None:
         pairs = _links_touching({post.pk})
@@ -141,10 +146,18 @@ def _local_rows(post: Post, cap: int, first_hop) -> tuple[list, list[tuple[int, 
     if len(chosen) < cap:
         links = _links_touching(inside)
         ends = [t if s in inside else s for s, t in links]
-        more = _published_titles({pk for pk in ends if pk not in inside}, published)
-        around = Counter(pk for pk in ends if pk in more)
+        outside = {pk for pk in ends if pk not in inside}
+        if known is None:
+            more = _published_titles(outside, published)
+            candidates = more.keys()
+        else:
+            candidates = outside & known.position.keys()
+        around = Counter(pk for pk in ends if pk in candidates)
         ranked = sorted(around.items(), key=lambda kv: (-kv[1], kv[0]))
         added = [pk for pk, _ in ranked][: cap - len(chosen)]
+        if known is not None:
+            more = _published_titles(set(added), published)
+            added = [pk for pk in added if pk in more]  # unpublished since the catalogue
         titles |= {pk: more[pk] for pk in added}
         if len(added) > 1:  # links between two second-hop posts touch none of the first
             links += _links_among(added)
@@ -210,22 +223,27 @@ def _draw(
     return Drawing(nodes=nodes, edges=lines, size=size, tags=tags)
 
 
-def _first_tags(ids: list[int]) -> tuple[dict[int, int], list[Tag]]:
-    """Each post's first tag's colour (tags by name), and those tags, in one query. A tag's
-    colour comes from its id, so it is the same on every drawing."""
-    through = Post.tags.through.objects.filter(post_id__in=id_list(ids)).order_by(
-        "post_id", "tag__name"
-    )
-    first: dict[int, Tag] = {}
-    for post_id, tag_id, name, slug in through.values_list(
-        "post_id", "tag_id", "tag__name", "tag__slug"
-    ):
-        if post_id not in first:
-            first[post_id] = Tag(pk=tag_id, name=name, slug=slug)
-    tags = sorted({tag.pk: tag for tag in first.values()}.values(), key=lambda t: t.name.lower())
+def _first_tags(ids: list[int], known: Catalogue | None = None) -> tuple[dict[int, int], list[Tag]]:
+    """Each post's first tag's colour (tags by name, ignoring case), and those tags: from the
+    catalogue when it holds every post drawn, else in one query. A tag's colour comes from
+    its id, so it is the same on every drawing."""
+    if known is not None and all(pk in known.position for pk in ids):
+        labels = known.tag_labels
+        carried = [(pk, tag, *labels[tag]) for pk in ids for tag in known.tags[pk]]
+    else:
+        carried = Post.tags.through.objects.filter(post_id__in=id_list(ids)).values_list(
+            "post_id", "tag_id", "tag__name", "tag__slug"
+        )
+    first: dict[int, tuple[tuple[str, str], Tag]] = {}
+    for post_id, tag_id, name, slug in carried:
+        order = (name.casefold(), name)
+        if post_id not in first or order < first[post_id][0]:
+            first[post_id] = (order, Tag(pk=tag_id, name=name, slug=slug))
+    chosen = {post: tag for post, (_, tag) in first.items()}
+    tags = sorted({tag.pk: tag for tag in chosen.values()}.values(), key=lambda t: t.name.lower())
     for tag in tags:
         tag.colour = tag.pk % COLOURS
-    return {post: tag.pk % COLOURS for post, tag in first.items()}, tags
+    return {post: tag.pk % COLOURS for post, tag in chosen.items()}, tags
 
 
 def svg(drawing: Drawing, *, label: str, local: bool = False) -> SafeString:

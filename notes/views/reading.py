@@ -114,7 +114,10 @@ class PostDetailView(DetailView):
         context["neighbours"] = nav.neighbours
         label = "This post, the posts it links with, and theirs"
         context["local_graph_svg"] = graph.local_svg(
-            post, label=label, first_hop={pk: (p.title, p.slug) for pk, p in linked.items()}
+            post,
+            label=label,
+            first_hop={pk: (p.title, p.slug) for pk, p in linked.items()},
+            known=known,
         )
         url = self.request.build_absolute_uri(post.get_absolute_url())
         context["canonical_url"] = url
