@@ -9,7 +9,7 @@ titles and tag names. Both read only published posts and the tags they carry.
 
 Neither walks every title. Where titles look alike (a vault of `2024-05-01 Daily` notes, or
 the bench's synthetic ones), nearly every title passes the trigram threshold, and scoring them
-all took 200-300 ms at 10,000 posts on PostgreSQL and difflib 20 ms a word on SQLite. So
+all took 200-450 ms at 10,000 posts on PostgreSQL and difflib 20 ms a word on SQLite. So
 PostgreSQL asks a GiST index for each word's nearest titles, best first, and stops at the
 few it shows (migration 0019); SQLite looks the close words up in an index of title words.
 """
@@ -124,7 +124,7 @@ def _nearest_titles(words: list[str]) -> list[Post]:
     return ranked[:LIMIT]
 
 
-def _trigram_closest(queryset, column: str, words: list[str], *tie_order: str) -> list:
+def _trigram_closest(queryset, column: str, words: list[str]) -> list:
     """The rows whose `column` holds a word close to one of `words`, closest first. `<%` is
     pg_trgm's word-similarity operator, which the trigram index (migration 0011) answers;
     for the few hundred tag names a site has, scoring each one that passes is cheap."""
@@ -134,7 +134,7 @@ def _trigram_closest(queryset, column: str, words: list[str], *tie_order: str) -
     return list(
         queryset.filter(RawSQL(near, words, output_field=BooleanField()))
         .annotate(similarity=RawSQL(closest + ")", words, output_field=FloatField()))
-        .order_by("-similarity", *tie_order, "pk")[:LIMIT]
+        .order_by("-similarity", "pk")[:LIMIT]
     )
 
 

@@ -3,7 +3,7 @@ a GIN one.
 
 A GIN index answers `word <% title` (which titles pass the similarity threshold) but leaves
 every one that passes to be scored and sorted. When titles look alike, that is nearly all of
-them: 200-300 ms at 10,000 posts. A GiST index also answers `word <<-> title` (the distance)
+them: 200-450 ms at 10,000 posts. A GiST index also answers `word <<-> title` (the distance)
 in order, nearest first, so a query for the closest three reads a few index pages and stops
 (notes/search_suggestions.py). Tag names keep their GIN index: a site has a few hundred.
 """
