@@ -349,3 +349,23 @@ class TestDatabaseRestart:
 
         assert response.status_code == 200
         assert "Still here" in response.text
+
+
+class TestPreparedStatements:
+    def test_pages_read_again_and_again_run_statements_the_server_prepared(self, client, settings):
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite has no server to prepare statements on.")
+        settings.KB_PAGE_CACHE_SECONDS = 0  # every request renders, as the first reader's does
+        first, second = make_post("Prepared once"), make_post("Planned once")
+
+        for post in (first, second, first, second, first, second):
+            assert client.get(post.get_absolute_url()).status_code == 200
+
+        # The page's statements with the post in them, parsed and planned once for both posts.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ['%FROM "notes_post"%'],
+            )
+            assert cursor.fetchone()[0] >= 1
+        assert "Planned once" in client.get(second.get_absolute_url()).text

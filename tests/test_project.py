@@ -179,6 +179,14 @@ class TestConfiguration:
         )
         assert result.stdout.strip() == "django.db.backends.postgresql db.internal"
 
+    def test_postgresql_prepares_statements_unless_a_pooler_needs_them_off(self):
+        url = {"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://kb:pw@db.internal:5432/notes"}
+        options = "s.DATABASES['default'].get('OPTIONS', {})"
+        on = django_settings(url, options)
+        assert on.stdout.strip() == "{'server_side_binding': True, 'prepare_threshold': 5}"
+        off = django_settings(url | {"DJANGO_DB_PREPARED_STATEMENTS": "0"}, options)
+        assert off.stdout.strip() == "{}"
+
     def test_production_without_a_secret_key_refuses_to_start(self):
         result = django_settings({"DJANGO_DEBUG": "0"}, "s.SECRET_KEY")
         assert result.returncode != 0
