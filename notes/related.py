@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Subquery
 
-from notes.catalogue import Catalogue, catalogue
+from notes.catalogue import Catalogue, Teaser, catalogue
 from notes.models import Link, Post, id_list
 
 RELATED_LIMIT = 5
@@ -22,8 +22,8 @@ TEASER = ("title", "slug", "published_at", "series_order")
 
 @dataclass(frozen=True)
 class Neighbours:
-    older: Post | None
-    newer: Post | None
+    older: Post | Teaser | None
+    newer: Post | Teaser | None
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Navigation:
     see_also: list[Link]
     linked_from: list[Link]
     neighbours: Neighbours
-    related: list[Post]
+    related: list[Post | Teaser]
 
 
 def navigation(
@@ -80,7 +80,7 @@ def navigation(
     newer = None if newer in shown else newer
     shown |= {pk for pk in (older, newer) if pk}
     ranked = _related_ids(post, known, RELATED_LIMIT, shown, linked)
-    teasers = _teasers([older, newer, *ranked], have)
+    teasers = _teasers([older, newer, *ranked], have, known)
     return Navigation(
         see_also,
         linked_from,
@@ -95,14 +95,14 @@ def related_posts(
     exclude: Iterable[int] = (),
     linked: Mapping[int, Post] | None = None,
     known: Catalogue | None = None,
-) -> list[Post]:
+) -> list[Post | Teaser]:
     """Published posts ranked by tags shared with `post` plus cross-links in either direction,
     newest first among equals. `post.tags` should be prefetched; `linked`, the published
     posts it links with either way, by id, with their teaser fields, saves reading them when
     the caller has."""
     known = catalogue() if known is None else known
     ranked = _related_ids(post, known, limit, exclude, linked)
-    teasers = _teasers(ranked, linked or {})
+    teasers = _teasers(ranked, linked or {}, known)
     return [teasers[pk] for pk in ranked if pk in teasers]
 
 
@@ -132,11 +132,15 @@ def _related_ids(
     return heapq.nsmallest(limit, scores, key=lambda pk: (-scores[pk], place.get(pk, last), -pk))
 
 
-def _teasers(ids: Iterable[int | None], have: Mapping[int, Post]) -> dict[int, Post]:
-    """The published posts `ids` with their teaser fields: those in `have` as they are, the
-    rest in one query."""
+def _teasers(
+    ids: Iterable[int | None], have: Mapping[int, Post], known: Catalogue
+) -> dict[int, Post | Teaser]:
+    """The published posts `ids` with their teaser fields: those in `have` as they are, then
+    the catalogue's, and any left (none, unless the site changed while the page was made) in
+    one query."""
     wanted = [pk for pk in dict.fromkeys(ids) if pk is not None]
-    found = {pk: have[pk] for pk in wanted if pk in have}
+    found: dict[int, Post | Teaser] = {pk: have[pk] for pk in wanted if pk in have}
+    found |= {pk: known.teasers[pk] for pk in wanted if pk not in found and pk in known.teasers}
     missing = [pk for pk in wanted if pk not in found]
     if missing:
         rows = Post.objects.published().filter(pk__in=id_list(missing)).order_by().only(*TEASER)

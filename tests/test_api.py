@@ -491,7 +491,7 @@ class TestLimits:
         with django_assert_max_num_queries(5) as few:
             assert len(writer.get("/posts/").json()["items"]) == 3
         # A search after a change also rebuilds the catalogue and reads the engine: a fixed cost.
-        with django_assert_max_num_queries(14) as searched:
+        with django_assert_max_num_queries(15) as searched:
             assert writer.get("/posts/search/", q="topic").json()["count"] == 3
         for i in range(3, 25):
             make_post(tags=tags, series=series, series_order=i)

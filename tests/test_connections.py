@@ -289,6 +289,35 @@ class TestLocalGraph:
         near.save()
         assert "Nearby notes" not in client.get(centre.get_absolute_url()).text
 
+    def test_the_second_hop_follows_edits_and_a_draft_preview_draws_the_same(
+        self, client, staff_client
+    ):
+        """A published post's graph comes from the worker's catalogue, a staff preview of a
+        draft's from the database: both show the same posts, and an edit at once."""
+        centre = make_post("Centre")
+        near, far = make_post("One hop"), make_post("Two hops")
+        link(centre, near)
+        link(far, near)
+        draft = make_draft("Draft centre")
+        link(draft, near)
+
+        def drawn(viewer, post):
+            return node_titles(svg_of(viewer.get(post.get_absolute_url())))
+
+        assert drawn(client, centre) == {"Centre", "One hop", "Two hops"}
+        far.title = "Two hops, renamed"
+        far.save()
+        assert drawn(client, centre) == {"Centre", "One hop", "Two hops, renamed"}
+        assert drawn(staff_client, draft) == {
+            "Draft centre",
+            "One hop",
+            "Centre",
+            "Two hops, renamed",
+        }
+        Link.objects.filter(source=far, target=near).delete()
+        assert drawn(client, centre) == {"Centre", "One hop"}
+        assert drawn(staff_client, draft) == {"Draft centre", "One hop", "Centre"}
+
     def test_a_post_takes_the_colour_of_its_first_tag_by_name_ignoring_case(
         self, client, staff_client
     ):

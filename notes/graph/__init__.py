@@ -24,7 +24,7 @@ from notes.graph.positions import CACHE_SECONDS, cached_layout, layout
 from notes.models import Link, Post, Tag, id_list
 from notes.models.posts import post_url
 
-__all__ = ["layout", "local_graph", "local_svg", "site_graph", "svg"]
+__all__ = ["layout", "local_svg", "site_graph", "svg"]
 
 SIZE = 1000  # the drawing's user units (viewBox), for the whole graph
 LOCAL_SIZE = 600
@@ -89,24 +89,17 @@ def site_graph(tag: Tag | None = None) -> Drawing:
     return _draw(rows, edges, SIZE, labelled=LABELLED)
 
 
-def local_graph(post: Post, cap: int = LOCAL_CAP, first_hop=None) -> Drawing | None:
-    """`post`, the published posts it links with, and theirs (two hops), `cap` posts at most:
-    all of the first hop that fit, then the best-connected of the second. `first_hop`, the
-    published posts it links with as {pk: (title, slug)}, saves reading them when the caller
-    has."""
-    found = _local_rows(post, cap, first_hop)
-    if found is None:
-        return None
-    rows, edges = found
-    return _draw(rows, edges, LOCAL_SIZE, labelled=LOCAL_LABELLED, centre=post.pk)
+def local_svg(
+    post: Post, *, label: str, first_hop: dict[int, tuple[str, str]], known: Catalogue
+) -> str:
+    """`post`, the published posts it links with (`first_hop`, {pk: (title, slug)}), and
+    theirs, drawn: `LOCAL_CAP` posts at most, all of the first hop that fit, then the
+    best-connected of the second. "" when the post links with no published post. `known`, the
+    catalogue of published posts, holds their links, titles and tags.
 
-
-def local_svg(post: Post, *, label: str, first_hop=None, known: Catalogue | None = None) -> str:
-    """`local_graph(post)` drawn, or "" when the post links with no published post. The
-    drawing is cached under a digest of everything it shows (posts, titles, addresses, links,
-    colours), so an edit anywhere in it draws it again and a page rendered anew for another
-    reason costs only the few queries that gather those. `known`, the catalogue of published
-    posts, answers which posts are published and what tags they carry without asking."""
+    The drawing is cached under a digest of everything it shows (posts, titles, addresses,
+    links, colours), so an edit anywhere in it draws it again and a page rendered anew for
+    another reason costs only gathering those."""
     found = _local_rows(post, LOCAL_CAP, first_hop, known)
     if found is None:
         return ""
@@ -128,42 +121,37 @@ def local_svg(post: Post, *, label: str, first_hop=None, known: Catalogue | None
 
 
 def _local_rows(
-    post: Post, cap: int, first_hop, known: Catalogue | None = None
+    post: Post, cap: int, first_hop: dict[int, tuple[str, str]], known: Catalogue
 ) -> tuple[list, list[tuple[int, int]]] | None:
-    """The local graph's (pk, title, slug) rows in pk order and its links: the first hop (two
-    queries, unless given), the links around it (which hold the edges too), the second hop's
-    published titles and, if two or more of those are drawn, the links among them. With the
-    catalogue, only the second-hop posts drawn have their titles read, not every candidate."""
-    published = Post.objects.published()
-    if first_hop is None:
-        pairs = _links_touching({post.pk})
-        first_hop = _published_titles({t if s == post.pk else s for s, t in pairs}, published)
+    """The local graph's (pk, title, slug) rows in pk order and its links. For a published
+    post the catalogue holds every link and title drawn; a draft that staff preview is not in
+    it, so the links around it, and the titles of the second hop drawn, are read (every post
+    drawn besides it is published, so the catalogue still says which are)."""
     titles = {pk: found for pk, found in first_hop.items() if pk != post.pk}
     if not titles:
         return None
+    catalogued = post.pk in known.position
+    touching = known.links_touching if catalogued else _links_touching
+    among = known.links_among if catalogued else _links_among
     chosen = [post.pk, *sorted(titles)[: cap - 1]]
     inside = set(chosen)
     if len(chosen) < cap:
-        links = _links_touching(inside)
+        links = touching(inside)
         ends = [t if s in inside else s for s, t in links]
-        outside = {pk for pk in ends if pk not in inside}
-        if known is None:
-            more = _published_titles(outside, published)
-            candidates = more.keys()
-        else:
-            candidates = outside & known.position.keys()
-        around = Counter(pk for pk in ends if pk in candidates)
+        around = Counter(pk for pk in ends if pk not in inside and pk in known.position)
         ranked = sorted(around.items(), key=lambda kv: (-kv[1], kv[0]))
         added = [pk for pk, _ in ranked][: cap - len(chosen)]
-        if known is not None:
-            more = _published_titles(set(added), published)
+        if catalogued:
+            more = {pk: (known.teasers[pk].title, known.teasers[pk].slug) for pk in added}
+        else:
+            more = _published_titles(set(added))
             added = [pk for pk in added if pk in more]  # unpublished since the catalogue
         titles |= {pk: more[pk] for pk in added}
         if len(added) > 1:  # links between two second-hop posts touch none of the first
-            links += _links_among(added)
+            links += among(added)
         inside |= set(added)
     else:
-        links = _links_among(chosen)
+        links = among(chosen)
     titles[post.pk] = (post.title, post.slug)
     rows = [(pk, *titles[pk]) for pk in sorted(inside)]
     edges = sorted({(s, t) for s, t in links if s in inside and t in inside})
@@ -184,13 +172,14 @@ def _links_among(ids: list[int]) -> list[tuple[int, int]]:
     return [(s, t) for s, t in links.values_list("source_id", "target_id") if t in wanted]
 
 
-def _published_titles(ids: set[int], published) -> dict[int, tuple[str, str]]:
+def _published_titles(ids: set[int]) -> dict[int, tuple[str, str]]:
     """{pk: (title, slug)} of the published posts among `ids`. The links are read first and
     their other ends checked here: asking for `target__in=published` in the same query made
     SQLite list every published post (20 to 30 ms a page at 10,000 posts)."""
     if not ids:
         return {}
-    rows = published.filter(pk__in=id_list(ids)).order_by().values_list("pk", "title", "slug")
+    published = Post.objects.published().filter(pk__in=id_list(ids))
+    rows = published.order_by().values_list("pk", "title", "slug")
     return {pk: (title, slug) for pk, title, slug in rows}
 
 
