@@ -65,11 +65,11 @@ class Catalogue:
     tags: dict[int, frozenset[int]]
     # Tag id -> (name, slug), for the tags published posts carry.
     tag_labels: dict[int, tuple[str, str]]
-    teasers: dict[int, Teaser] = field(default_factory=dict)
+    teasers: dict[int, Teaser]
     # The links whose both ends are published: post id -> the posts it links to, and those
     # linking to it.
-    links_out: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    links_in: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    links_out: dict[int, tuple[int, ...]]
+    links_in: dict[int, tuple[int, ...]]
     position: dict[int, int] = field(init=False)
     # Tag id -> the published posts carrying it, newest first.
     carrying: dict[int, list[int]] = field(init=False)
@@ -209,7 +209,9 @@ def _build(token: str) -> Catalogue:
     )
 
 
-def _published_links(published: dict[int, Teaser]):
+def _published_links(
+    published: dict[int, Teaser],
+) -> tuple[dict[int, tuple[int, ...]], dict[int, tuple[int, ...]]]:
     """Every link read, and those between two published posts kept both ways, as tuples of the
     ids already held (one int object for each post, not one for each link it is in)."""
     out: dict[int, list[int]] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Q, Subquery
 
 from notes.catalogue import Catalogue, Teaser, catalogue
-from notes.models import Link, Post, id_list
+from notes.models import Link, Post
 
 RELATED_LIMIT = 5
 # A cross-link is a deliberate "read this too" from the author, so it outweighs one shared tag.
@@ -135,16 +135,15 @@ def _related_ids(
 def _teasers(
     ids: Iterable[int | None], have: Mapping[int, Post], known: Catalogue
 ) -> dict[int, Post | Teaser]:
-    """The published posts `ids` with their teaser fields: those in `have` as they are, then
-    the catalogue's, and any left (none, unless the site changed while the page was made) in
-    one query."""
-    wanted = [pk for pk in dict.fromkeys(ids) if pk is not None]
-    found: dict[int, Post | Teaser] = {pk: have[pk] for pk in wanted if pk in have}
-    found |= {pk: known.teasers[pk] for pk in wanted if pk not in found and pk in known.teasers}
-    missing = [pk for pk in wanted if pk not in found]
-    if missing:
-        rows = Post.objects.published().filter(pk__in=id_list(missing)).order_by().only(*TEASER)
-        found |= {p.pk: p for p in rows}
+    """The published posts `ids` with their teaser fields: those in `have` as they are, else
+    the catalogue's. Every id here came from one or the other (the catalogue's neighbours,
+    posts sharing a tag or linked, or a draft's neighbours read into `have`)."""
+    found: dict[int, Post | Teaser] = {}
+    for pk in ids:
+        if pk is not None and pk not in found:
+            teaser = have.get(pk) or known.teasers.get(pk)
+            if teaser is not None:
+                found[pk] = teaser
     return found
 
 
